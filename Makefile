@@ -49,3 +49,25 @@ demo: deps-test $(VMLINUX_H) build
 
 clean:
 	rm -rf bin build $(VMLINUX_H)
+
+# --- btf/ package: synthetic test kernels and the embedded default kernel ---
+KERNELS_SRC = $(wildcard testdata/kernels/*.c)
+LLVM_OBJCOPY ?= llvm-objcopy-16
+
+.PHONY: kernels kernel-deb61
+
+# Synthetic kernels: each testdata/kernels/X.c becomes X.btf.o, an ELF holding
+# only the .BTF section clang-16 -g emits for the types X.c defines; plus
+# testdata/kernels/probe/history.o, a CO-RE program written against them.
+kernels: deps-golden
+	@for c in $(KERNELS_SRC); do \
+		o=$${c%.c}.btf.o; \
+		$(CLANG) -g -O2 -target bpf -c $$c -o $$o.tmp && \
+		$(LLVM_OBJCOPY) --only-section=.BTF $$o.tmp $$o && rm -f $$o.tmp && echo "  $$o" || exit 1; \
+	done
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -c testdata/kernels/probe/history.bpf.c -o testdata/kernels/probe/history.o
+
+# The embedded default kernel: .BTF of Debian 12's linux-image-6.1.0-56-amd64
+# (version pinned in btf/default/extract.sh, recorded in btf/default/SOURCE).
+kernel-deb61:
+	bash btf/default/extract.sh

@@ -384,15 +384,16 @@ func displayOr(t cbtf.Type, alt string) string {
 }
 
 // typesMatch mirrors cilium's coreTypesMatch (libbpf's
-// __bpf_core_types_match), used by type_matches relocations.
-func typesMatch(local, target cbtf.Type, visited map[typePair]struct{}, where string) error {
+// __bpf_core_types_match), used by type_matches relocations. path names the
+// part being compared ("task_struct.mm"), kernel the kernel, for messages.
+func typesMatch(local, target cbtf.Type, visited map[typePair]struct{}, path, kernel string) error {
 	lt := cbtf.UnderlyingType(local)
 	tt := cbtf.UnderlyingType(target)
-	if !essentialNamesMatch(lt.TypeName(), tt.TypeName()) {
-		return impossiblef("type names differ: local `%s`, %s has `%s`", lt.TypeName(), where, tt.TypeName())
+	differ := func(format string, args ...any) error {
+		return impossiblef("types do not match: `%s` %s", path, fmt.Sprintf(format, args...))
 	}
-	if goKind(lt) != goKind(tt) {
-		return impossiblef("types do not match: local %s, %s is %s", describe(lt), where, describe(tt))
+	if !essentialNamesMatch(lt.TypeName(), tt.TypeName()) || goKind(lt) != goKind(tt) {
+		return differ("is %s locally, %s in %s", describe(lt), describe(tt), kernel)
 	}
 	if _, ok := visited[typePair{lt, tt}]; ok {
 		return nil
@@ -406,15 +407,15 @@ func typesMatch(local, target cbtf.Type, visited map[typePair]struct{}, where st
 	case *cbtf.Void:
 	case *cbtf.Fwd:
 		if tt.(*cbtf.Fwd).Kind != lv.Kind {
-			return impossiblef("types do not match: local %s, %s is %s", describe(lt), where, describe(tt))
+			return differ("is %s locally, %s in %s", describe(lt), describe(tt), kernel)
 		}
 	case *cbtf.Enum:
 		tv := tt.(*cbtf.Enum)
 		if lv.Size != tv.Size {
-			return impossiblef("types do not match: local %s has %d bytes, %s has %d", describe(lv), lv.Size, where, tv.Size)
+			return differ("has %d bytes locally, %d in %s", lv.Size, tv.Size, kernel)
 		}
 		if len(lv.Values) > len(tv.Values) {
-			return impossiblef("types do not match: local %s has more values than %s", describe(lv), where)
+			return differ("has %d values locally, %d in %s", len(lv.Values), len(tv.Values), kernel)
 		}
 	outer:
 		for _, v := range lv.Values {
@@ -423,13 +424,13 @@ func typesMatch(local, target cbtf.Type, visited map[typePair]struct{}, where st
 					continue outer
 				}
 			}
-			return impossiblef("types do not match: %s has no value `%s`", where, v.Name)
+			return differ("has no value `%s` in %s", v.Name, kernel)
 		}
 	case *cbtf.Struct, *cbtf.Union:
 		lms, _ := members(lv)
 		tms, _ := members(tt)
 		if len(lms) > len(tms) {
-			return impossiblef("types do not match: local %s has %d members, %s has %d", describe(lv), len(lms), where, len(tms))
+			return differ("has %d members locally, %d in %s", len(lms), len(tms), kernel)
 		}
 		byName := make(map[string]cbtf.Member, len(tms))
 		for _, m := range tms {
@@ -438,16 +439,16 @@ func typesMatch(local, target cbtf.Type, visited map[typePair]struct{}, where st
 		for _, lm := range lms {
 			tm, found := byName[lm.Name]
 			if !found {
-				return impossiblef("types do not match: no member `%s` in %s", lm.Name, where)
+				return differ("has no member `%s` in %s", lm.Name, kernel)
 			}
-			if err := typesMatch(lm.Type, tm.Type, visited, where); err != nil {
+			if err := typesMatch(lm.Type, tm.Type, visited, path+"."+lm.Name, kernel); err != nil {
 				return err
 			}
 		}
 	case *cbtf.Int:
 		tv := tt.(*cbtf.Int)
 		if lv.Size != tv.Size || (lv.Encoding == cbtf.Signed) != (tv.Encoding == cbtf.Signed) {
-			return impossiblef("types do not match: local %s, %s has %s", describe(lv), where, describe(tv))
+			return differ("is %s locally, %s in %s", describe(lv), describe(tv), kernel)
 		}
 	case *cbtf.Pointer:
 		tv := tt.(*cbtf.Pointer)
@@ -457,24 +458,24 @@ func typesMatch(local, target cbtf.Type, visited map[typePair]struct{}, where st
 		if fwd, ok := cbtf.As[*cbtf.Fwd](tv.Target); ok && fwdMatches(fwd, lv.Target) {
 			return nil
 		}
-		return typesMatch(lv.Target, tv.Target, visited, where)
+		return typesMatch(lv.Target, tv.Target, visited, "*"+path, kernel)
 	case *cbtf.Array:
 		tv := tt.(*cbtf.Array)
 		if lv.Nelems != tv.Nelems {
-			return impossiblef("types do not match: local array has %d elements, %s has %d", lv.Nelems, where, tv.Nelems)
+			return differ("has %d elements locally, %d in %s", lv.Nelems, tv.Nelems, kernel)
 		}
-		return typesMatch(lv.Type, tv.Type, visited, where)
+		return typesMatch(lv.Type, tv.Type, visited, path+"[]", kernel)
 	case *cbtf.FuncProto:
 		tv := tt.(*cbtf.FuncProto)
 		if len(lv.Params) != len(tv.Params) {
-			return impossiblef("types do not match: local function type has %d parameters, %s has %d", len(lv.Params), where, len(tv.Params))
+			return differ("takes %d parameters locally, %d in %s", len(lv.Params), len(tv.Params), kernel)
 		}
 		for i := range lv.Params {
-			if err := typesMatch(lv.Params[i].Type, tv.Params[i].Type, visited, where); err != nil {
+			if err := typesMatch(lv.Params[i].Type, tv.Params[i].Type, visited, fmt.Sprintf("%s(param %d)", path, i+1), kernel); err != nil {
 				return err
 			}
 		}
-		return typesMatch(lv.Return, tv.Return, visited, where)
+		return typesMatch(lv.Return, tv.Return, visited, path+"(return)", kernel)
 	default:
 		return fmt.Errorf("unsupported type %T", lt)
 	}

@@ -358,7 +358,7 @@ func calcFixup(r Relocation, acc []int, cand cbtf.Type, k *Kernel) (*fixup, erro
 		if len(acc) > 1 || acc[0] != 0 {
 			return nil, fmt.Errorf("unexpected accessor %v", acc)
 		}
-		if err := typesMatch(local, cand, nil, kernelTypeName(cand, k)); err != nil {
+		if err := typesMatch(local, cand, nil, local.TypeName(), k.Name); err != nil {
 			if imp, yes := isImpossible(err); yes {
 				return poison(imp.msg)
 			}
@@ -416,7 +416,7 @@ func calcFixup(r Relocation, acc []int, cand cbtf.Type, k *Kernel) (*fixup, erro
 
 	case FieldByteOffset, FieldByteSize, FieldExists, FieldLShiftU64, FieldRShiftU64, FieldSigned:
 		if _, isFwd := cbtf.As[*cbtf.Fwd](cand); isFwd {
-			return poison(fmt.Sprintf("%s is only a forward declaration in %s", describe(cand), k.Name))
+			return poison(fmt.Sprintf("`%s` is only a forward declaration in %s: no layout to relocate against", cand.TypeName(), k.Name))
 		}
 		lf, tf, err := findField(local, acc, cand, k)
 		if err != nil {

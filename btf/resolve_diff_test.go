@@ -72,6 +72,7 @@ func objectRelocations(path string) (*ebpf.CollectionSpec, []objReloc, error) {
 // cilium's own CO-RE test objects.
 func diffObjects(t testing.TB) []string {
 	objs, _ := filepath.Glob(filepath.Join(repoRoot(), "testdata/obj/*.o"))
+	objs = append(objs, filepath.Join(repoRoot(), "testdata/kernels/probe/history.o"))
 	if d := ciliumDir(); d != "" {
 		more, _ := filepath.Glob(filepath.Join(d, "btf/testdata/*-el.elf"))
 		objs = append(objs, more...)
@@ -126,7 +127,7 @@ func TestDifferentialCilium(t *testing.T) {
 	if len(objs) == 0 {
 		t.Skip("no test objects")
 	}
-	var compared, relocs, resolved, notFound, failed int
+	var compared, relocs, loaded, resolved, notFound, failed int
 	byKind := map[Kind]int{}
 	for _, obj := range objs {
 		spec, rs, err := objectRelocations(obj)
@@ -135,6 +136,7 @@ func TestDifferentialCilium(t *testing.T) {
 			continue
 		}
 		relocs += len(rs)
+		loaded++
 		for _, k := range targets {
 			for _, r := range rs {
 				want := ciliumVerdict(r.relo, k, spec.Types)
@@ -157,7 +159,7 @@ func TestDifferentialCilium(t *testing.T) {
 		}
 	}
 	t.Logf("compared %d verdicts: %d relocations in %d objects × %d targets (%d kernels + %d object BTFs); resolved %d, not found %d, failed %d",
-		compared, relocs, len(objs), len(targets), len(kernels), len(targets)-len(kernels), resolved, notFound, failed)
+		compared, relocs, loaded, len(targets), len(kernels), len(targets)-len(kernels), resolved, notFound, failed)
 	var ks []string
 	for k, n := range byKind {
 		ks = append(ks, fmt.Sprintf("%s:%d", k, n))
