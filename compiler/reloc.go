@@ -86,6 +86,7 @@ type Relocation struct {
 	Access string // access string, e.g. "0:95:1"
 
 	Range   Range  // the field name, type name or enumerator in the user's file
+	Macro   string // set when the access is written in a macro's body: Range is the macro's name
 	Func    string // enclosing function
 	Section string // SEC() of the enclosing function, "" if none
 

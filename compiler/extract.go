@@ -1,0 +1,642 @@
+package compiler
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unsafe"
+
+	"modernc.org/cc/v4"
+)
+
+// extractor walks the function bodies of the main file and produces the relocation records
+// clang's BPF backend would emit for them. The rules follow clang's code generation for
+// BPF (CGExpr's preserve_*_access_index intrinsics) and LLVM's BPFAbstractMemberAccess:
+//
+//   - a member access (`.`, `->`) is preserved when its record carries
+//     preserve_access_index or when it lies inside __builtin_preserve_access_index(...);
+//   - a constant array subscript is preserved when its array is a preserved member (or
+//     inside the builtin); a subscript of a pointer inside the builtin is the root index;
+//   - `.` and constant subscripts continue a chain, `->` and any load start a new one,
+//     whose root type is the pointee with typedefs and qualifiers stripped;
+//   - operands of sizeof, _Alignof, typeof and __builtin_offsetof are not evaluated and
+//     never relocate.
+type extractor struct {
+	ast     *cc.AST
+	path    string
+	src     []byte // the main file as cc scanned it
+	lines   lineTable
+	base    uintptr // address of the main file's text in cc's buffer; see tokenRange
+	records *recordInfo
+	btf     *btfBuilder
+
+	fn     string
+	relocs []Relocation
+
+	sections map[string]string          // function → SEC() from any of its declarations
+	callers  map[string]map[string]bool // callee → callers, from the bodies walked
+	diags    []Diagnostic
+}
+
+func newExtractor(ast *cc.AST, path string, src []byte, p *pragmaRanges) *extractor {
+	return &extractor{ast: ast, path: path, src: src, lines: newLineTable(src), records: newRecordInfo(ast, p), btf: newBTFBuilder()}
+}
+
+func (x *extractor) relocations() []Relocation {
+	x.findBase()
+	x.sections = map[string]string{}
+	x.callers = map[string]map[string]bool{}
+	for l := x.ast.TranslationUnit; l != nil; l = l.TranslationUnit {
+		ed := l.ExternalDeclaration
+		switch {
+		case ed.Position().Filename != x.path:
+		case ed.Case == cc.ExternalDeclarationFuncDef:
+			fd := ed.FunctionDefinition
+			if sec := sectionOf(fd.DeclarationSpecifiers, fd.Declarator); sec != "" {
+				x.sections[fd.Declarator.Name()] = sec
+			}
+		case ed.Case == cc.ExternalDeclarationDecl && ed.Declaration != nil:
+			// libbpf's BPF_KPROBE and friends put SEC() on a declaration before the body.
+			d := ed.Declaration
+			for il := d.InitDeclaratorList; il != nil; il = il.InitDeclaratorList {
+				if id := il.InitDeclarator; id != nil && id.Declarator != nil && id.Declarator.Type() != nil && id.Declarator.Type().Kind() == cc.Function {
+					if sec := sectionOf(d.DeclarationSpecifiers, id.Declarator, id.AttributeSpecifierList); sec != "" {
+						x.sections[id.Declarator.Name()] = sec
+					}
+				}
+			}
+		}
+	}
+	for l := x.ast.TranslationUnit; l != nil; l = l.TranslationUnit {
+		ed := l.ExternalDeclaration
+		if ed.Case != cc.ExternalDeclarationFuncDef || ed.Position().Filename != x.path {
+			continue
+		}
+		fd := ed.FunctionDefinition
+		x.fn = fd.Declarator.Name()
+		x.visit(fd.CompoundStatement, false)
+	}
+	for i := range x.relocs {
+		x.relocs[i].Section = x.programSections(x.relocs[i].Func)
+	}
+	sort.SliceStable(x.relocs, func(i, j int) bool {
+		return x.relocs[i].Range.Start.Offset < x.relocs[j].Range.Start.Offset
+	})
+	return x.relocs
+}
+
+// programSections names the programs a function's code ends up in: its own SEC(), or
+// those of the functions that call it (static helpers are inlined into their callers).
+func (x *extractor) programSections(fn string) string {
+	if sec := x.sections[fn]; sec != "" {
+		return sec
+	}
+	seen := map[string]bool{fn: true}
+	queue := []string{fn}
+	var secs []string
+	for len(queue) > 0 {
+		f := queue[0]
+		queue = queue[1:]
+		for caller := range x.callers[f] {
+			if seen[caller] {
+				continue
+			}
+			seen[caller] = true
+			if sec := x.sections[caller]; sec != "" {
+				secs = append(secs, sec)
+				continue
+			}
+			queue = append(queue, caller)
+		}
+	}
+	sort.Strings(secs)
+	return strings.Join(secs, ",")
+}
+
+// sectionOf returns the argument of __attribute__((section("..."))) (libbpf's SEC()).
+func sectionOf(nodes ...cc.Node) (sec string) {
+	for _, n := range nodes {
+		inspect(n, func(n cc.Node) bool {
+			if av, ok := n.(*cc.AttributeValue); ok && av.Case == cc.AttributeValueExpr {
+				switch av.Token.SrcStr() {
+				case "section", "__section__":
+					if av.ArgumentExpressionList != nil {
+						if s, ok := av.ArgumentExpressionList.AssignmentExpression.Value().(cc.StringValue); ok {
+							sec = strings.TrimRight(string(s), "\x00")
+						}
+					}
+				}
+				return false
+			}
+			return sec == ""
+		})
+	}
+	return sec
+}
+
+// visit walks an evaluated subtree; region is true inside __builtin_preserve_access_index.
+func (x *extractor) visit(n cc.Node, region bool) {
+	switch n := n.(type) {
+	case nil:
+		return
+	case *cc.PostfixExpression:
+		if n == nil {
+			return
+		}
+		switch n.Case {
+		case cc.PostfixExpressionSelect, cc.PostfixExpressionPSelect, cc.PostfixExpressionIndex:
+			x.access(n, region, FieldByteOffset)
+			return
+		case cc.PostfixExpressionCall:
+			if x.builtinCall(n, region) {
+				return
+			}
+			if callee := calleeName(n.PostfixExpression); callee != "" {
+				if x.callers[callee] == nil {
+					x.callers[callee] = map[string]bool{}
+				}
+				x.callers[callee][x.fn] = true
+			}
+		case cc.PostfixExpressionComplit:
+			x.visit(n.InitializerList, region)
+			return
+		}
+	case *cc.UnaryExpression:
+		if n == nil {
+			return
+		}
+		switch n.Case {
+		case cc.UnaryExpressionSizeofExpr, cc.UnaryExpressionSizeofType,
+			cc.UnaryExpressionAlignofExpr, cc.UnaryExpressionAlignofType:
+			return // not evaluated
+		}
+	case *cc.CastExpression:
+		if n == nil {
+			return
+		}
+		if n.Case == cc.CastExpressionCast {
+			x.visit(n.CastExpression, region)
+			return
+		}
+	case *cc.TypeName, *cc.DeclarationSpecifiers, *cc.SpecifierQualifierList, *cc.Declarator,
+		*cc.AbstractDeclarator, *cc.AttributeSpecifierList:
+		return // types: typeof() operands are not evaluated
+	}
+	children(n, func(c cc.Node) { x.visit(c, region) })
+}
+
+// step is one element of an access chain after the root index.
+type step struct {
+	index int
+	name  string // member name, or "[i]" for a subscript
+	field *cc.Field
+	elem  cc.Type // subscript: the element type
+	node  *cc.PostfixExpression
+}
+
+// chain is a preserved access chain: root pointer (or value) and the steps from it.
+type chain struct {
+	root      cc.ExpressionNode // the pointer (or struct value) the chain starts from
+	rootType  cc.Type           // the record (or array) type at the root
+	rootIndex int
+	steps     []step
+}
+
+// access handles an access expression that is not continued by its parent: it emits the
+// chain ending at n, if n is preserved, and visits what the chain does not cover.
+func (x *extractor) access(n *cc.PostfixExpression, region bool, kind Kind) {
+	c, ok := x.chainOf(n, region)
+	if !ok {
+		// Not preserved: visit the operands as ordinary expressions.
+		switch n.Case {
+		case cc.PostfixExpressionIndex:
+			x.visit(n.PostfixExpression, region)
+			x.visit(n.ExpressionList, region)
+		default:
+			x.visit(n.PostfixExpression, region)
+		}
+		return
+	}
+	x.emit(c, kind)
+	x.visit(c.root, region)
+	if c.rootIndex != 0 {
+		if ix, ok := unparen(c.root).(*cc.PostfixExpression); ok {
+			x.visit(ix.ExpressionList, region)
+		}
+	}
+	for _, s := range c.steps {
+		if s.elem != nil && s.node != nil {
+			x.visit(s.node.ExpressionList, region)
+		}
+	}
+}
+
+// chainOf builds the preserved chain whose last step is n.
+func (x *extractor) chainOf(n *cc.PostfixExpression, region bool) (chain, bool) {
+	var rev []step // steps from n back towards the root
+	cur := cc.ExpressionNode(n)
+	for {
+		p, ok := unparen(cur).(*cc.PostfixExpression)
+		if !ok {
+			break
+		}
+		switch p.Case {
+		case cc.PostfixExpressionSelect:
+			base := p.PostfixExpression
+			rt := strip(base.Type())
+			f := p.Field()
+			if f == nil || !isRecord(rt) || !(region || x.records.preserved(rt)) {
+				return x.finish(rev, nil, nil, 0)
+			}
+			rev = append(rev, memberSteps(rt, f, p)...)
+			// `(*ptr).f` is `ptr->f`.
+			if u, ok := unparen(base).(*cc.UnaryExpression); ok && u.Case == cc.UnaryExpressionDeref {
+				return x.finish(rev, u.CastExpression, rt, 0)
+			}
+			// Inside the builtin, `ptr[i].f` with a constant i has root index i.
+			if ix, ok := unparen(base).(*cc.PostfixExpression); ok && region && ix.Case == cc.PostfixExpressionIndex {
+				if _, isPtr := strip(ix.PostfixExpression.Type()).Undecay().(*cc.PointerType); isPtr {
+					if i, isConst := constInt(ix.ExpressionList); isConst {
+						return x.finish(rev, ix.PostfixExpression, rt, int(i))
+					}
+				}
+			}
+			if isAccess(base) {
+				cur = base
+				continue
+			}
+			return x.finish(rev, base, rt, 0)
+		case cc.PostfixExpressionPSelect:
+			base := p.PostfixExpression
+			pt, ok := strip(base.Type()).(*cc.PointerType)
+			if !ok {
+				return x.finish(rev, nil, nil, 0)
+			}
+			rt := strip(pt.Elem())
+			f := p.Field()
+			if f == nil || !isRecord(rt) || !(region || x.records.preserved(rt)) {
+				return x.finish(rev, nil, nil, 0)
+			}
+			rev = append(rev, memberSteps(rt, f, p)...)
+			// `ptr[i]->f` never happens; `(p + i)->f` is ordinary arithmetic.
+			return x.finish(rev, base, rt, 0)
+		case cc.PostfixExpressionIndex:
+			base := p.PostfixExpression
+			idx, isConst := constInt(p.ExpressionList)
+			bt := strip(base.Type()).Undecay()
+			switch t := bt.(type) {
+			case *cc.ArrayType:
+				if !isConst || !(region || x.preservedArrayBase(base)) {
+					return x.finish(rev, nil, nil, 0)
+				}
+				rev = append(rev, step{index: int(idx), name: fmt.Sprintf("[%d]", idx), elem: t.Elem(), node: p})
+				if isAccess(base) {
+					cur = base
+					continue
+				}
+				// A subscript of an array variable: the array is the root.
+				return x.finish(rev, base, bt, 0)
+			case *cc.PointerType:
+				// Inside the builtin a constant subscript of a pointer to a record is the
+				// root index of the chain that continues from it.
+				if !region || !isConst || len(rev) == 0 || !isRecord(strip(t.Elem())) {
+					return x.finish(rev, nil, nil, 0)
+				}
+				return x.finish(rev, base, strip(t.Elem()), int(idx))
+			}
+			return x.finish(rev, nil, nil, 0)
+		default:
+			return x.finish(rev, nil, nil, 0)
+		}
+	}
+	return chain{}, false
+}
+
+// finish completes a chain. When the walk stopped at a step that is not preserved
+// (root == nil), the part collected so far is not a chain of its own: the preserved steps
+// above an unpreserved one are ordinary address arithmetic in clang too, unless they begin
+// a new chain, which the caller handles by visiting the base.
+func (x *extractor) finish(rev []step, root cc.ExpressionNode, rootType cc.Type, rootIndex int) (chain, bool) {
+	if root == nil || len(rev) == 0 {
+		return chain{}, false
+	}
+	c := chain{root: root, rootType: rootType, rootIndex: rootIndex}
+	for i := len(rev) - 1; i >= 0; i-- {
+		c.steps = append(c.steps, rev[i])
+	}
+	return c, true
+}
+
+// preservedArrayBase reports whether a subscripted array is a member of a preserved record
+// (clang's IsPreserveAIArrayBase): then a constant subscript continues the chain.
+func (x *extractor) preservedArrayBase(base cc.ExpressionNode) bool {
+	p, ok := unparen(base).(*cc.PostfixExpression)
+	if !ok {
+		return false
+	}
+	switch p.Case {
+	case cc.PostfixExpressionSelect:
+		return x.records.preserved(strip(p.PostfixExpression.Type()))
+	case cc.PostfixExpressionPSelect:
+		if pt, ok := strip(p.PostfixExpression.Type()).(*cc.PointerType); ok {
+			return x.records.preserved(strip(pt.Elem()))
+		}
+	case cc.PostfixExpressionIndex:
+		if _, ok := strip(p.PostfixExpression.Type()).Undecay().(*cc.ArrayType); ok {
+			return x.preservedArrayBase(p.PostfixExpression)
+		}
+	}
+	return false
+}
+
+// memberSteps returns the steps reaching f from record rt, last step first: a member of an
+// anonymous struct/union member is reached through each anonymous level.
+func memberSteps(rt cc.Type, f *cc.Field, node *cc.PostfixExpression) []step {
+	path := fieldPath(rt, f.Name())
+	if path == nil {
+		path = []*cc.Field{f}
+	}
+	out := make([]step, 0, len(path))
+	for i := len(path) - 1; i >= 0; i-- {
+		parent := rt
+		if i > 0 {
+			parent = path[i-1].Type()
+		}
+		s := step{index: btfMemberIndex(parent, path[i]), name: path[i].Name(), field: path[i]}
+		if i == len(path)-1 {
+			s.node = node
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// fieldPath finds the member called name in record t, through anonymous members, and
+// returns the fields from t down to it.
+func fieldPath(t cc.Type, name string) []*cc.Field {
+	if name == "" {
+		return nil
+	}
+	for i := 0; i < numFields(t); i++ {
+		g := fieldByIndex(t, i)
+		if g.Name() == name {
+			return []*cc.Field{g}
+		}
+		if g.Name() == "" && isRecord(g.Type()) {
+			if sub := fieldPath(g.Type(), name); sub != nil {
+				return append([]*cc.Field{g}, sub...)
+			}
+		}
+	}
+	return nil
+}
+
+func isAccess(e cc.ExpressionNode) bool {
+	p, ok := unparen(e).(*cc.PostfixExpression)
+	if !ok {
+		return false
+	}
+	switch p.Case {
+	case cc.PostfixExpressionSelect, cc.PostfixExpressionPSelect:
+		return true
+	case cc.PostfixExpressionIndex:
+		_, isArr := strip(p.PostfixExpression.Type()).Undecay().(*cc.ArrayType)
+		return isArr
+	}
+	return false
+}
+
+// unparen strips parentheses around a single expression.
+func unparen(e cc.ExpressionNode) cc.ExpressionNode {
+	for {
+		switch p := e.(type) {
+		case *cc.PrimaryExpression:
+			if p.Case == cc.PrimaryExpressionExpr {
+				if l, ok := p.ExpressionList.(*cc.ExpressionList); ok {
+					if l.ExpressionList != nil {
+						return e // comma expression
+					}
+					e = l.AssignmentExpression
+					continue
+				}
+				e = p.ExpressionList
+				continue
+			}
+		case *cc.ExpressionList:
+			if p.ExpressionList == nil {
+				e = p.AssignmentExpression
+				continue
+			}
+		}
+		return e
+	}
+}
+
+func constInt(e cc.ExpressionNode) (int64, bool) {
+	if e == nil {
+		return 0, false
+	}
+	switch v := e.Value().(type) {
+	case cc.Int64Value:
+		return int64(v), true
+	case cc.UInt64Value:
+		return int64(v), true
+	}
+	return 0, false
+}
+
+// rootName is the root type's name as clang records it: the typedef name when the root
+// pointer's pointee was written as a typedef (`task_t *`), else the tag.
+func rootName(t cc.Type) string {
+	if d := t.Typedef(); d != nil {
+		return d.Name()
+	}
+	return recordName(t)
+}
+
+// strip removes qualifiers and typedefs. cc/v4 represents both on the type value itself,
+// so only the type's identity matters here; it is returned unchanged.
+func strip(t cc.Type) cc.Type { return t }
+
+// emit records the relocation of a chain.
+func (x *extractor) emit(c chain, kind Kind) {
+	var acc strings.Builder
+	fmt.Fprintf(&acc, "%d", c.rootIndex)
+	r := Relocation{
+		Kind:  kind,
+		Type:  rootName(c.rootType),
+		Func:  x.fn,
+		Local: x.btf.typeOf(c.rootType),
+	}
+	off := int64(c.rootIndex) * c.rootType.Size()
+	var bitOff int64
+	var size, bitSize int64
+	for _, s := range c.steps {
+		fmt.Fprintf(&acc, ":%d", s.index)
+		if s.field != nil {
+			r.Path = append(r.Path, s.name)
+			off += s.field.Offset()
+			size = s.field.Type().Size()
+			bitOff, bitSize = 0, 0
+			if s.field.IsBitfield() {
+				bitOff = int64(s.field.OffsetBits())
+				bitSize = s.field.ValueBits()
+			}
+		} else {
+			r.Path = append(r.Path, s.name)
+			off += int64(s.index) * s.elem.Size()
+			size = s.elem.Size()
+			bitOff, bitSize = 0, 0
+		}
+	}
+	r.Access = acc.String()
+	r.Layout = Layout{Offset: off, Size: size, BitOffset: off*8 + bitOff, BitSize: bitSize}
+	r.Range, r.Macro = x.chainRange(c)
+	x.relocs = append(x.relocs, r)
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// chainRange is where a chain's relocation shows: the last member name, through the
+// subscripts that follow it (`comm[1]`).
+func (x *extractor) chainRange(c chain) (Range, string) {
+	var r Range
+	found := false
+	for _, s := range c.steps {
+		if s.node == nil {
+			continue
+		}
+		var tr Range
+		var ok bool
+		switch s.node.Case {
+		case cc.PostfixExpressionSelect, cc.PostfixExpressionPSelect:
+			tr, ok = x.tokenRange(s.node.Token2)
+			if ok {
+				r, found = tr, true
+			}
+		case cc.PostfixExpressionIndex:
+			if tr, ok = x.tokenRange(s.node.Token2); ok { // ']'
+				if !found {
+					if open, ok := x.tokenRange(s.node.Token); ok {
+						r.Start = open.Start
+					} else {
+						r.Start = tr.Start
+					}
+				}
+				r.End, found = tr.End, true
+			}
+		}
+	}
+	if !found {
+		r := x.rangeOf(c.steps[len(c.steps)-1].node)
+		return r, x.macroAt(r)
+	}
+	return r, ""
+}
+
+// macroAt names the macro whose expansion produced an access written in no token of the
+// main file: rangeOf then returns the macro's name.
+func (x *extractor) macroAt(r Range) string {
+	if r.Start.File == "" || r.End.Offset > len(x.src) {
+		return ""
+	}
+	return string(x.src[r.Start.Offset:r.End.Offset])
+}
+
+// tokenRange is the range of a token when its text lies in the main file.
+//
+// cc/v4 gives every token produced by a macro expansion the position of the macro's name,
+// even tokens that come from the macro's arguments; but such a token's text still points
+// into the buffer the main file was scanned into. Where that buffer starts is learned from
+// a token that did not come through a macro (findBase), and a token's true offset is then
+// the address of its text in that buffer.
+func (x *extractor) tokenRange(t cc.Token) (Range, bool) {
+	b := t.Src()
+	if len(b) == 0 {
+		return Range{}, false
+	}
+	if x.base != 0 {
+		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+		if p >= x.base && p+uintptr(len(b)) <= x.base+uintptr(len(x.src)) {
+			off := int(p - x.base)
+			return Range{x.lines.position(x.path, off), x.lines.position(x.path, off+len(b))}, true
+		}
+		return Range{}, false
+	}
+	// No base: trust positions that match the text.
+	pos := t.Position()
+	if pos.Filename != x.path || pos.Offset+len(b) > len(x.src) || string(x.src[pos.Offset:pos.Offset+len(b)]) != string(b) {
+		return Range{}, false
+	}
+	return Range{x.lines.position(x.path, pos.Offset), x.lines.position(x.path, pos.Offset+len(b))}, true
+}
+
+// findBase finds the address of the main file's scanned text. A token that did not come
+// through a macro has its text at its position; tokens from macros may match by accident,
+// so the address that most tokens agree on wins.
+func (x *extractor) findBase() {
+	votes := map[uintptr]int{}
+	seen := 0
+	for l := x.ast.TranslationUnit; l != nil && seen < 400; l = l.TranslationUnit {
+		ed := l.ExternalDeclaration
+		if ed.Position().Filename != x.path {
+			continue
+		}
+		tokens(ed, func(t cc.Token) {
+			b := t.Src()
+			pos := t.Position()
+			if len(b) == 0 || pos.Filename != x.path || pos.Offset+len(b) > len(x.src) || string(x.src[pos.Offset:pos.Offset+len(b)]) != string(b) {
+				return
+			}
+			votes[uintptr(unsafe.Pointer(unsafe.SliceData(b)))-uintptr(pos.Offset)]++
+			seen++
+		})
+	}
+	best := 0
+	for base, n := range votes {
+		if n > best {
+			x.base, best = base, n
+		}
+	}
+}
+
+// rangeOf spans the tokens of n that lie in the main file (a macro call's arguments keep
+// their positions; tokens from macro bodies point into the header).
+func (x *extractor) rangeOf(n cc.Node) Range {
+	var r Range
+	found := false
+	if n == nil {
+		return r
+	}
+	tokens(n, func(t cc.Token) {
+		tr, ok := x.tokenRange(t)
+		if !ok {
+			return
+		}
+		if !found || tr.Start.Offset < r.Start.Offset {
+			r.Start = tr.Start
+		}
+		if !found || tr.End.Offset > r.End.Offset {
+			r.End = tr.End
+		}
+		found = true
+	})
+	if !found {
+		// Only tokens from a macro's body: they carry the position of the macro's name.
+		p := n.Position()
+		if filepath.Clean(p.Filename) == x.path && p.Offset < len(x.src) {
+			end := p.Offset
+			for end < len(x.src) && isIdentByte(x.src[end]) {
+				end++
+			}
+			if end == p.Offset {
+				end++
+			}
+			r = Range{x.lines.position(x.path, p.Offset), x.lines.position(x.path, end)}
+		}
+	}
+	return r
+}

@@ -1,0 +1,148 @@
+package compiler
+
+import (
+	"bytes"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+)
+
+// overlayFS is the file system the preprocessor reads through. It serves editor buffers
+// that are not saved yet (and generated headers) instead of the disk, and it rewrites GNU
+// named variadic macro parameters, which cc/v4 mishandles (see rewriteNamedVariadics).
+// Names are absolute host paths.
+type overlayFS struct {
+	overlay map[string][]byte
+
+	mu    sync.Mutex
+	cache map[string]diskFile
+}
+
+type diskFile struct {
+	modTime time.Time
+	size    int64
+	data    []byte // after rewriting
+}
+
+func newOverlayFS(overlay map[string][]byte) *overlayFS {
+	return &overlayFS{overlay: overlay, cache: map[string]diskFile{}}
+}
+
+// ReadFile returns the contents the compiler sees for name.
+func (o *overlayFS) ReadFile(name string) ([]byte, error) {
+	name = filepath.Clean(name)
+	if data, ok := o.overlay[name]; ok {
+		return rewriteNamedVariadics(data), nil
+	}
+	fi, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	o.mu.Lock()
+	c, ok := o.cache[name]
+	o.mu.Unlock()
+	if ok && c.modTime.Equal(fi.ModTime()) && c.size == fi.Size() {
+		return c.data, nil
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	data = rewriteNamedVariadics(data)
+	o.mu.Lock()
+	o.cache[name] = diskFile{fi.ModTime(), fi.Size(), data}
+	o.mu.Unlock()
+	return data, nil
+}
+
+func (o *overlayFS) Open(name string) (fs.File, error) {
+	data, err := o.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return &memFile{name: name, Reader: bytes.NewReader(data), size: int64(len(data))}, nil
+}
+
+type memFile struct {
+	*bytes.Reader
+	name string
+	size int64
+}
+
+func (f *memFile) Stat() (fs.FileInfo, error) { return memInfo{f}, nil }
+func (f *memFile) Close() error               { return nil }
+
+type memInfo struct{ f *memFile }
+
+func (i memInfo) Name() string       { return filepath.Base(i.f.name) }
+func (i memInfo) Size() int64        { return i.f.size }
+func (i memInfo) Mode() fs.FileMode  { return 0o444 }
+func (i memInfo) ModTime() time.Time { return time.Time{} }
+func (i memInfo) IsDir() bool        { return false }
+func (i memInfo) Sys() any           { return nil }
+
+var _ io.ReaderAt = (*memFile)(nil)
+
+var (
+	namedVariadicDefine = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*define[ \t]+[A-Za-z_][A-Za-z0-9_]*\(([^()]*?)([A-Za-z_][A-Za-z0-9_]*)[ \t]*\.\.\.[ \t]*\)`)
+	identifier          = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'`)
+)
+
+// rewriteNamedVariadics turns GNU named variadic macro parameters into C99 ones:
+//
+//	#define BPF_KPROBE(name, args...) ... ___bpf_kprobe_args(args) ...
+//
+// becomes
+//
+//	#define BPF_KPROBE(name, ...) ... ___bpf_kprobe_args(__VA_ARGS__) ...
+//
+// cc/v4 v4.31.0 does not treat a named variadic parameter like __VA_ARGS__ in `, ##args`:
+// the comma is glued to the first argument, so BPF_KPROBE(f, struct request *req) fails
+// with "unexpected '*', expected ')'". Line structure is kept so positions stay valid.
+// Reproducer for an upstream report:
+//
+//	#define F(a, rest...) g(a, ##rest)
+//	int g(int, ...); int x = F(1, 2);
+func rewriteNamedVariadics(src []byte) []byte {
+	if !bytes.Contains(src, []byte("...")) {
+		return src
+	}
+	locs := namedVariadicDefine.FindAllSubmatchIndex(src, -1)
+	if len(locs) == 0 {
+		return src
+	}
+	var out bytes.Buffer
+	out.Grow(len(src) + 64*len(locs))
+	prev := 0
+	for _, l := range locs {
+		name := string(src[l[4]:l[5]])
+		// Parameter list: drop the name before "...".
+		out.Write(src[prev:l[4]])
+		out.Write(src[l[5]:l[1]])
+		// Body: up to the end of the logical line.
+		end := l[1]
+		for end < len(src) && src[end] != '\n' {
+			if src[end] == '\\' && end+1 < len(src) && src[end+1] == '\n' {
+				end++
+			}
+			end++
+		}
+		body := src[l[1]:end]
+		out.Write(identifier.ReplaceAllFunc(body, func(tok []byte) []byte {
+			if string(tok) == name {
+				return []byte("__VA_ARGS__")
+			}
+			return tok
+		}))
+		prev = end
+	}
+	out.Write(src[prev:])
+	return out.Bytes()
+}
