@@ -33,11 +33,34 @@ func compileCorpus(t testing.TB, path string) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	corpusCache.Store(path, res)
+	return res
+}
+
+// frontEndBugs are corpus programs clang compiles and cc/v4 v4.31.0 does not, with the
+// reason. The test insists that they still fail, so a fixed cc/v4 is noticed.
+var frontEndBugs = map[string]string{
+	// Reproducer for an upstream report:
+	//   struct s { int a; struct s *next; } __attribute__((preserve_access_index));
+	//   int f(struct s *p) { return p->next->a; }
+	// → "type struct s {} has no member named a": any attribute cc/v4 does not know
+	// clones the record type, and the member's pointer keeps the incomplete original.
+	"core_read_user": "cc/v4 loses the members of a self-referential record with an unknown attribute",
+}
+
+// checkCompiles fails the test on compiler diagnostics, or skips a known front-end bug
+// after checking it is still there.
+func checkCompiles(t *testing.T, name string, res *Result) {
+	t.Helper()
+	if why, ok := frontEndBugs[name]; ok {
+		if !res.HasErrors() {
+			t.Fatalf("%s compiles now: remove it from frontEndBugs (%s)", name, why)
+		}
+		t.Skip("known front-end bug: " + why)
+	}
 	for _, d := range res.Diagnostics {
 		t.Errorf("%s", d)
 	}
-	corpusCache.Store(path, res)
-	return res
 }
 
 func keyOf(r Relocation) string {
@@ -58,6 +81,7 @@ func TestCorpusMatchesClang(t *testing.T) {
 			t.Parallel()
 			golden := loadGolden(t, name)
 			res := compileCorpus(t, path)
+			checkCompiles(t, name, res)
 			got := map[string]bool{}
 			for _, r := range res.Relocations {
 				got[keyOf(r)] = true
@@ -106,6 +130,7 @@ func TestCorpusRanges(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			res := compileCorpus(t, path)
+			checkCompiles(t, name, res)
 			src, err := os.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)

@@ -280,7 +280,20 @@ func goldenCompile(root, clang, name, obj string) error {
 	if own.Match(stderr.Bytes()) {
 		return fmt.Errorf("%s: diagnostics in the corpus file:\n%s", src, stderr.String())
 	}
+	// DWARF is 95% of an object and nothing reads it: .BTF and .BTF.ext stay.
+	strip := exec.Command(goldenStrip(), "--strip-debug", obj)
+	strip.Dir = root
+	if out, err := strip.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v\n%s", strip, err, out)
+	}
 	return nil
+}
+
+func goldenStrip() string {
+	if c := os.Getenv("LLVM_STRIP"); c != "" {
+		return c
+	}
+	return "llvm-strip-16"
 }
 
 func goldenSHA(data []byte) string {

@@ -1,5 +1,6 @@
 // BPF_CORE_READ steps written with '.' (embedded structs and anonymous members):
 // file->f_path.dentry->d_name.name and sk->__sk_common.skc_dport.
+// corels-extra: byte_off pt_regs 0:13 — BPF_KPROBE loads dir (si) for unlink_name, which never reads it; clang drops the dead load
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
