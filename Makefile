@@ -7,6 +7,7 @@ export GOFLAGS ?= -mod=mod
 
 CILIUM_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/cilium/ebpf)
 VMLINUX_H = testdata/include/vmlinux.h
+VMLINUX_BTF = testdata/include/vmlinux.btf
 
 .PHONY: all build test demo deps deps-test vmlinux golden clean
 
@@ -29,9 +30,8 @@ deps-golden: deps-test
 # (btf/testdata/vmlinux.btf.gz), pinned by go.sum, so it is the same on every machine.
 $(VMLINUX_H):
 	@mkdir -p $(dir $@)
-	gunzip -c $(CILIUM_DIR)/btf/testdata/vmlinux.btf.gz > $@.btf
-	$(BPFTOOL) btf dump file $@.btf format c > $@.tmp
-	rm -f $@.btf
+	gunzip -c $(CILIUM_DIR)/btf/testdata/vmlinux.btf.gz > $(VMLINUX_BTF)
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp
 	mv $@.tmp $@
 
 vmlinux: $(VMLINUX_H)
@@ -48,7 +48,7 @@ demo: deps-test $(VMLINUX_H) build
 	./bin/corels relocs testdata/seed.bpf.c -- -I testdata/include
 
 clean:
-	rm -rf bin build $(VMLINUX_H)
+	rm -rf bin build $(VMLINUX_H) $(VMLINUX_BTF)
 
 # --- btf/ package: synthetic test kernels and the embedded default kernel ---
 KERNELS_SRC = $(wildcard testdata/kernels/*.c)

@@ -137,7 +137,7 @@ func (b *btfBuilder) members(t cc.Type, n int, field func(int) *cc.Field) []btf.
 		if !isBTFMember(f) {
 			continue
 		}
-		m := btf.Member{Name: f.Name(), Type: b.convert(f.Type()), Offset: btf.Bits(f.Offset()*8 + int64(f.OffsetBits()))}
+		m := btf.Member{Name: f.Name(), Type: b.convert(f.Type()), Offset: btf.Bits(bitOffset(t, f))}
 		if f.IsBitfield() {
 			m.BitfieldSize = btf.Bits(f.ValueBits())
 		}

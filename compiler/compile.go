@@ -93,11 +93,26 @@ func Compile(in Input) (*Result, error) {
 		return res, nil
 	}
 	pragmas.finish()
-	x := newExtractor(ast, path, mainSrc, &pragmas)
+	extract(res, ast, path, mainSrc, &pragmas)
+	return res, nil
+}
+
+// extract fills in the relocations; a bug in it becomes a diagnostic, never a crash.
+func extract(res *Result, ast *cc.AST, path string, src []byte, pragmas *pragmaRanges) {
+	defer func() {
+		if r := recover(); r != nil {
+			res.Relocations, res.Externs = nil, nil
+			res.Diagnostics = append(res.Diagnostics, Diagnostic{
+				Severity: "error",
+				Message:  fmt.Sprintf("internal error while extracting relocations: %v", r),
+				Range:    Range{Start: Position{File: path, Line: 1, Col: 1}, End: Position{File: path, Line: 1, Col: 1}},
+			})
+		}
+	}()
+	x := newExtractor(ast, path, src, pragmas)
 	res.Relocations = x.relocations()
 	res.Externs = x.externs()
 	res.Diagnostics = append(res.Diagnostics, x.diags...)
-	return res, nil
 }
 
 // translate runs cc.Translate and turns a panic inside it into an error: a half-typed file

@@ -188,11 +188,12 @@ func (x *extractor) visit(n cc.Node, region bool) {
 
 // step is one element of an access chain after the root index.
 type step struct {
-	index int
-	name  string // member name, or "[i]" for a subscript
-	field *cc.Field
-	elem  cc.Type // subscript: the element type
-	node  *cc.PostfixExpression
+	index  int
+	name   string // member name, or "[i]" for a subscript
+	field  *cc.Field
+	parent cc.Type // the record a member step selects from
+	elem   cc.Type // subscript: the element type
+	node   *cc.PostfixExpression
 }
 
 // chain is a preserved access chain: root pointer (or value) and the steps from it.
@@ -363,7 +364,7 @@ func memberSteps(rt cc.Type, f *cc.Field, node *cc.PostfixExpression) []step {
 		if i > 0 {
 			parent = path[i-1].Type()
 		}
-		s := step{index: btfMemberIndex(parent, path[i]), name: path[i].Name(), field: path[i]}
+		s := step{index: btfMemberIndex(parent, path[i]), name: path[i].Name(), field: path[i], parent: parent}
 		if i == len(path)-1 {
 			s.node = node
 		}
@@ -476,12 +477,17 @@ func (x *extractor) emit(c chain, kind Kind) {
 		fmt.Fprintf(&acc, ":%d", s.index)
 		if s.field != nil {
 			r.Path = append(r.Path, s.name)
-			off += s.field.Offset()
 			size = s.field.Type().Size()
 			bitOff, bitSize = 0, 0
 			if s.field.IsBitfield() {
-				bitOff = int64(s.field.OffsetBits())
+				// A bitfield's byte offset is that of the unit a load of its type reads.
+				bits := bitOffset(s.parent, s.field)
+				unit := int64(8 * size)
+				off += bits / unit * unit / 8
+				bitOff = bits - bits/unit*unit
 				bitSize = s.field.ValueBits()
+			} else {
+				off += s.field.Offset()
 			}
 		} else {
 			r.Path = append(r.Path, s.name)

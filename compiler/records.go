@@ -181,3 +181,40 @@ func recordName(t cc.Type) string {
 	}
 	return ""
 }
+
+// bitOffset is the bit offset of f within its record. For bitfields cc/v4 v4.31.0 lays out
+// some runs differently from clang and GCC (an unnamed `long: 28` after `unsigned int`
+// bitfields starts a new unit in cc, while the SysV ABI packs it into the current long
+// unit; task_struct has exactly that), so a run of bitfields is laid out here with the
+// ABI's rule: a bitfield starts at the next free bit unless it would straddle a unit of
+// its type's size, where it starts at that unit's end; `: 0` closes the unit.
+func bitOffset(parent cc.Type, f *cc.Field) int64 {
+	if !f.IsBitfield() {
+		return f.Offset() * 8
+	}
+	a := parent.Attributes() // AttrValue, unlike IsAttrSet, accepts a nil *Attributes
+	packed := a.AttrValue("packed") != nil || a.AttrValue("__packed__") != nil
+	var pos int64
+	for i := 0; i < numFields(parent); i++ {
+		g := fieldByIndex(parent, i)
+		if !g.IsBitfield() {
+			pos = (g.Offset() + g.Type().Size()) * 8
+			continue
+		}
+		unit := g.Type().Size() * 8
+		w := g.ValueBits()
+		switch {
+		case w == 0:
+			if unit > 0 {
+				pos = (pos + unit - 1) / unit * unit
+			}
+		case !packed && unit > 0 && pos/unit != (pos+w-1)/unit:
+			pos = (pos + unit - 1) / unit * unit
+		}
+		if g == f || (g.Index() == f.Index() && g.Name() == f.Name()) {
+			return pos
+		}
+		pos += w
+	}
+	return f.Offset()*8 + int64(f.OffsetBits())
+}
