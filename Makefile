@@ -9,7 +9,7 @@ CILIUM_DIR = $(shell $(GO) list -m -f '{{.Dir}}' github.com/cilium/ebpf)
 VMLINUX_H = testdata/include/vmlinux.h
 VMLINUX_BTF = testdata/include/vmlinux.btf
 
-.PHONY: all build test demo deps deps-test vmlinux golden clean
+.PHONY: all build test demo deps-test deps-golden vmlinux golden predefined clean
 
 all: build
 
@@ -45,7 +45,14 @@ golden: deps-golden $(VMLINUX_H)
 	$(GO) test ./compiler -run TestGolden -count=1 -args -regen
 
 demo: deps-test $(VMLINUX_H) build
-	./bin/corels relocs testdata/seed.bpf.c -- -I testdata/include
+	./bin/corels relocs testdata/seed.bpf.c --
+	./bin/corels relocs testdata/flavors.bpf.c testdata/tp_btf_direct.bpf.c -- -I testdata/include -D__TARGET_ARCH_x86
+
+# clang's predefined macros for -target bpf, written into the project (the compiler embeds them).
+predefined: deps-golden
+	( echo "// Predefined macros of clang-16 for -target bpf (clang-16 -target bpf -dM -E - </dev/null)."; \
+	  echo "// Regenerate with: make predefined"; \
+	  $(CLANG) -target bpf -dM -E - </dev/null | LC_ALL=C sort ) > compiler/bpf_predefined.h
 
 clean:
 	rm -rf bin build $(VMLINUX_H) $(VMLINUX_BTF)
