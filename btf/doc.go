@@ -34,6 +34,6 @@
 //
 // # Headers
 //
-// [WriteHeader] is a port of libbpf's btf_dump.c C output (libbpf 1.1, as
-// used by bpftool 7.1), wrapped like `bpftool btf dump file X format c`.
+// [WriteHeader] is a port of libbpf's btf_dump.c C output (as in Linux 6.1's
+// tools/lib/bpf, which Debian's bpftool 7.1 is built from), wrapped like `bpftool btf dump file X format c`.
 package btf

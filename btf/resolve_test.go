@@ -33,17 +33,17 @@ var (
 	}}
 	// task_struct as an older vmlinux.h declares it.
 	localTask = &cbtf.Struct{Name: "task_struct", Size: 112, Members: []cbtf.Member{
-		{Name: "state", Type: tLong, Offset: 0},                                                              // 0
-		{Name: "sched_remote_wakeup", Type: tUint, Offset: 64 + 3, BitfieldSize: 1},                          // 1
-		{Name: "pids", Type: &cbtf.Array{Index: tIdx, Type: tPidLnk, Nelems: 8}, Offset: 128},                // 2
-		{Name: "comm", Type: &cbtf.Array{Index: tIdx, Type: tChar, Nelems: 16}, Offset: 128 + 8*24*8},        // 3
-		{Name: "tgid", Type: tInt, Offset: 96},                                                               // 4
-		{Name: "mm", Type: &cbtf.Pointer{Target: localMM}, Offset: 64 * 0},                                   // 5
-		{Name: "flags", Type: &cbtf.Array{Index: tIdx, Type: tChar, Nelems: 4}, Offset: 96},                  // 6
-		{Name: "in_iowait", Type: tUint, Offset: 64 + 1, BitfieldSize: 1},                                    // 7
-		{Name: "thread_pid", Type: &cbtf.Pointer{Target: tPid}, Offset: 0},                                   // 8
-		{Name: "start_boottime", Type: &cbtf.Int{Name: "u64", Size: 8}, Offset: 0},                           // 9
-		{Name: "comm_as_int", Type: tInt, Offset: 0},                                                         // 10
+		{Name: "state", Type: tLong, Offset: 0},                                                       // 0
+		{Name: "sched_remote_wakeup", Type: tUint, Offset: 64 + 3, BitfieldSize: 1},                   // 1
+		{Name: "pids", Type: &cbtf.Array{Index: tIdx, Type: tPidLnk, Nelems: 8}, Offset: 128},         // 2
+		{Name: "comm", Type: &cbtf.Array{Index: tIdx, Type: tChar, Nelems: 16}, Offset: 128 + 8*24*8}, // 3
+		{Name: "tgid", Type: tInt, Offset: 96},                                                        // 4
+		{Name: "mm", Type: &cbtf.Pointer{Target: localMM}, Offset: 64 * 0},                            // 5
+		{Name: "flags", Type: &cbtf.Array{Index: tIdx, Type: tChar, Nelems: 4}, Offset: 96},           // 6
+		{Name: "in_iowait", Type: tUint, Offset: 64 + 1, BitfieldSize: 1},                             // 7
+		{Name: "thread_pid", Type: &cbtf.Pointer{Target: tPid}, Offset: 0},                            // 8
+		{Name: "start_boottime", Type: &cbtf.Int{Name: "u64", Size: 8}, Offset: 0},                    // 9
+		{Name: "comm_as_int", Type: tInt, Offset: 0},                                                  // 10
 	}}
 	localTimeval = &cbtf.Struct{Name: "timeval", Size: 16, Members: []cbtf.Member{
 		{Name: "tv_sec", Type: tLong}, {Name: "tv_usec", Type: tLong, Offset: 64},
