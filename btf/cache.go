@@ -21,6 +21,7 @@ type Cache struct {
 
 	mu      sync.Mutex
 	content map[string]*contentEntry // by content hash
+	raws    map[string]*rawEntry     // parsed BTF by hash of the raw BTF
 	files   map[string]fileStamp     // by path: what the file looked like when hashed
 }
 
@@ -31,6 +32,14 @@ type contentEntry struct {
 	err     error
 	// by path, the kernels as returned for that path (same Spec, own Path/Name)
 	byPath map[string][]*Kernel
+}
+
+// rawEntry is one distinct raw BTF, parsed once even when it comes in
+// different containers (a .btf file and a BTFHub .tar.xz of it).
+type rawEntry struct {
+	done chan struct{}
+	k    *Kernel
+	err  error
 }
 
 // fileStamp remembers a file's hash so that an unchanged file is not read
@@ -51,7 +60,31 @@ func NewCache(concurrency int) *Cache {
 		sem:     make(chan struct{}, concurrency),
 		content: make(map[string]*contentEntry),
 		files:   make(map[string]fileStamp),
+		raws:    make(map[string]*rawEntry),
 	}
+}
+
+// parseBlob parses raw BTF once per distinct content.
+func (c *Cache) parseBlob(b blob) (*Kernel, error) {
+	h := hashBytes(b.raw)
+	c.mu.Lock()
+	e, ok := c.raws[h]
+	if !ok {
+		e = &rawEntry{done: make(chan struct{})}
+		c.raws[h] = e
+		c.mu.Unlock()
+		e.k, e.err = parseBlob(b)
+		close(e.done)
+	} else {
+		c.mu.Unlock()
+		<-e.done
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	k := *e.k
+	k.Release = b.release
+	return &k, nil
 }
 
 var (
@@ -212,7 +245,7 @@ func (c *Cache) loadContent(path, hash string, read func() ([]byte, error)) ([]*
 		if err != nil {
 			e.err = &LoadError{path, err}
 		} else {
-			e.kernels, e.err = loadBytes(path, data, hash)
+			e.kernels, e.err = loadBytesWith(path, data, hash, c.parseBlob)
 		}
 		<-c.sem
 		if e.err == nil {

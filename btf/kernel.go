@@ -43,6 +43,7 @@ type Kernel struct {
 	// what the content itself said, independent of the file's name
 	contentRelease string
 	member         string
+	suggest        *suggestCache // shared by copies of one content
 }
 
 // String returns the display name.

@@ -335,7 +335,7 @@ func parseBlob(b blob) (*Kernel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid BTF: %w", err)
 	}
-	return &Kernel{Spec: spec, Size: len(b.raw), NumTypes: n, ByteOrder: bo, typeNames: names, Release: b.release}, nil
+	return &Kernel{Spec: spec, Size: len(b.raw), NumTypes: n, ByteOrder: bo, typeNames: names, Release: b.release, suggest: &suggestCache{}}, nil
 }
 
 // hashBytes is the cache key of a file's content.
@@ -361,13 +361,17 @@ func LoadBytes(path string, data []byte) ([]*Kernel, error) {
 }
 
 func loadBytes(path string, data []byte, hash string) ([]*Kernel, error) {
+	return loadBytesWith(path, data, hash, parseBlob)
+}
+
+func loadBytesWith(path string, data []byte, hash string, parse func(blob) (*Kernel, error)) ([]*Kernel, error) {
 	blobs, err := extract(data, 0)
 	if err != nil {
 		return nil, &LoadError{path, err}
 	}
 	kernels := make([]*Kernel, 0, len(blobs))
 	for _, b := range blobs {
-		k, err := parseBlob(b)
+		k, err := parse(b)
 		if err != nil {
 			p := path
 			if b.member != "" {

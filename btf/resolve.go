@@ -244,7 +244,7 @@ func missReason(r Relocation, essential, localName string, cands []cbtf.Type, mi
 			flavor = fmt.Sprintf(" (the local `%s` without its flavor suffix)", localName)
 		}
 		msg := fmt.Sprintf("no type named `%s`%s in %s", essential, flavor, k.Name)
-		if near := closeNames(essential, k.typeNames, 3); len(near) > 0 {
+		if near := k.closeTypeNames(essential); len(near) > 0 {
 			msg += " — types with close names: " + quoteList(near)
 		}
 		return msg

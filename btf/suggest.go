@@ -3,16 +3,33 @@ package btf
 import (
 	"sort"
 	"strings"
+	"sync"
 )
 
 // levenshtein returns the edit distance between a and b (bytes), giving up
 // and returning limit+1 once it exceeds limit.
 func levenshtein(a, b string, limit int) int {
+	return levenshteinBuf(a, b, limit, nil)
+}
+
+// levenshteinBuf is levenshtein with a scratch buffer, to avoid allocating
+// for each of the tens of thousands of names of a kernel.
+func levenshteinBuf(a, b string, limit int, scratch *[]int) int {
 	if d := len(a) - len(b); d > limit || -d > limit {
 		return limit + 1
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	var buf []int
+	if scratch != nil {
+		buf = *scratch
+	}
+	if cap(buf) < 2*(len(b)+1) {
+		buf = make([]int, 2*(len(b)+1))
+		if scratch != nil {
+			*scratch = buf
+		}
+	}
+	buf = buf[:2*(len(b)+1)]
+	prev, cur := buf[:len(b)+1], buf[len(b)+1:]
 	for j := range prev {
 		prev[j] = j
 	}
@@ -54,11 +71,12 @@ func closeNames(name string, candidates []string, max int) []string {
 	}
 	var found []scored
 	seen := make(map[string]bool)
+	var scratch []int
 	for _, c := range candidates {
 		if c == "" || c == name || seen[c] {
 			continue
 		}
-		d := levenshtein(name, c, limit)
+		d := levenshteinBuf(name, c, limit, &scratch)
 		if d > limit {
 			cb := strings.Trim(c, "_")
 			switch {
@@ -103,4 +121,23 @@ func quoteList(names []string) string {
 		q[i] = "`" + n + "`"
 	}
 	return strings.Join(q, ", ")
+}
+
+// suggestCache memoizes type name suggestions per kernel: a language server
+// asks about the same missing names on every keystroke.
+type suggestCache struct {
+	m sync.Map // name -> []string
+}
+
+// closeTypeNames returns up to 3 type names of k close to name.
+func (k *Kernel) closeTypeNames(name string) []string {
+	if k.suggest == nil {
+		return closeNames(name, k.typeNames, 3)
+	}
+	if v, ok := k.suggest.m.Load(name); ok {
+		return v.([]string)
+	}
+	near := closeNames(name, k.typeNames, 3)
+	k.suggest.m.Store(name, near)
+	return near
 }
