@@ -77,11 +77,12 @@ func closeNames(name string, candidates []string, max int) []string {
 			continue
 		}
 		d := levenshteinBuf(name, c, limit, &scratch)
-		if d > limit {
-			cb := strings.Trim(c, "_")
+		if cb := strings.Trim(c, "_"); cb == bare {
+			// state vs __state: the kernel's usual way to rename a
+			// field whose meaning changed. Best match.
+			d = 0
+		} else if d > limit {
 			switch {
-			case cb == bare:
-				d = limit
 			case len(bare) >= 4 && len(cb) >= 4 && (strings.Contains(cb, bare) || strings.Contains(bare, cb)) && abs(len(cb)-len(bare)) <= 8:
 				d = limit + 1
 			default:
