@@ -1,7 +1,9 @@
 package btf
 
 import (
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	cbtf "github.com/cilium/ebpf/btf"
@@ -242,5 +244,39 @@ func TestResolveRealKernels(t *testing.T) {
 				t.Errorf("mm_struct.total_vm: %s %s", mm, mm.Reason)
 			}
 		})
+	}
+}
+
+// TestResolveConcurrent resolves from several goroutines against a freshly
+// loaded kernel (types inflate lazily inside cilium's decoder); run with
+// -race.
+func TestResolveConcurrent(t *testing.T) {
+	ks, err := LoadFile(filepath.Join(repoRoot(), "testdata/kernels/5.14.0-synth.btf.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rs, err := objectRelocations(filepath.Join(repoRoot(), "testdata/kernels/probe/history.o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]string, len(rs))
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, r := range rs {
+				got := Resolve(r.ours, ks[0]).String()
+				if g == 0 {
+					want[i] = got
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, r := range rs {
+		if got := Resolve(r.ours, ks[0]).String(); got != want[i] {
+			t.Errorf("%s: %s then %s", r.where, want[i], got)
+		}
 	}
 }
