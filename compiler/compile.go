@@ -44,8 +44,25 @@ func (r *Result) HasErrors() bool {
 
 // Compile parses and type-checks the file and extracts its CO-RE relocations. Problems in
 // the C source are Diagnostics; the error is for problems with the input itself (an
-// unreadable file, bad flags).
+// unreadable file, bad flags). Compile parses every header each time; Cache.Compile does
+// the same work with the headers parsed once.
 func Compile(in Input) (*Result, error) {
+	u, err := prepare(in)
+	if err != nil {
+		return nil, err
+	}
+	return u.compileFull(), nil
+}
+
+// unit is one compilation's resolved inputs.
+type unit struct {
+	path  string
+	src   []byte // as given; mainSrc() is what cc scans
+	flags *Flags
+	fsys  *overlayFS
+}
+
+func prepare(in Input) (*unit, error) {
 	path, err := filepath.Abs(in.Path)
 	if err != nil {
 		return nil, err
@@ -58,6 +75,9 @@ func Compile(in Input) (*Result, error) {
 			return nil, err
 		}
 	}
+	if len(src) > MaxSourceSize {
+		return nil, fmt.Errorf("%s: %d bytes is larger than the %d bytes corels analyses", path, len(src), MaxSourceSize)
+	}
 	flags := in.Flags
 	if flags == nil {
 		if flags, err = FindFlags(path); err != nil {
@@ -67,34 +87,54 @@ func Compile(in Input) (*Result, error) {
 			flags = &Flags{Source: "none"}
 		}
 	}
-	res := &Result{Path: path, Flags: flags}
-	fsys := newOverlayFS(in.Overlay)
-	var pragmas pragmaRanges
-	cfg, err := newConfig(flags, fsys, pragmas.handle)
-	if err != nil {
-		return nil, err
+	return &unit{path: path, src: src, flags: flags, fsys: newOverlayFS(in.Overlay)}, nil
+}
+
+// MaxSourceSize bounds the main file: beyond it a file is not a BPF program anyone types.
+const MaxSourceSize = 8 << 20
+
+// mainSource is the main file as cc scans it: named variadics rewritten, newline-terminated.
+func mainSource(src []byte) []byte {
+	m := rewriteNamedVariadics(src)
+	if len(m) == 0 || m[len(m)-1] != '\n' {
+		m = append(m[:len(m):len(m)], '\n')
 	}
-	sources := []cc.Source{
+	return m
+}
+
+// baseSources are the synthetic sources before any file: clang's predefined macros and
+// flags, cc's builtins, our prelude.
+func baseSources(cfg *cc.Config) []cc.Source {
+	return []cc.Source{
 		{Name: "<predefined>", Value: cfg.Predefined},
 		{Name: "<builtin>", Value: cc.Builtin},
 		{Name: preludeName, Value: prelude},
 	}
-	for _, inc := range flags.Includes {
-		sources = append(sources, cc.Source{Name: inc, FS: fsys})
+}
+
+// compileFull translates the file with every header it includes.
+func (u *unit) compileFull() *Result {
+	res := &Result{Path: u.path, Flags: u.flags}
+	var pragmas pragmaRanges
+	cfg, err := newConfig(u.flags, u.fsys, pragmas.handle)
+	if err != nil {
+		res.Diagnostics = append(res.Diagnostics, Diagnostic{Severity: "error", Message: err.Error(), Range: Range{Start: Position{File: u.path, Line: 1, Col: 1}, End: Position{File: u.path, Line: 1, Col: 1}}})
+		return res
 	}
-	mainSrc := rewriteNamedVariadics(src)
-	if len(mainSrc) == 0 || mainSrc[len(mainSrc)-1] != '\n' {
-		mainSrc = append(mainSrc[:len(mainSrc):len(mainSrc)], '\n')
+	sources := baseSources(cfg)
+	for _, inc := range u.flags.Includes {
+		sources = append(sources, cc.Source{Name: inc, FS: u.fsys})
 	}
-	sources = append(sources, cc.Source{Name: path, Value: mainSrc})
+	mainSrc := mainSource(u.src)
+	sources = append(sources, cc.Source{Name: u.path, Value: mainSrc})
 	ast, err := translate(cfg, sources)
 	if err != nil {
-		res.Diagnostics = append(res.Diagnostics, parseErrors(err, path)...)
-		return res, nil
+		res.Diagnostics = append(res.Diagnostics, parseErrors(err, u.path, mainSrc)...)
+		return res
 	}
 	pragmas.finish()
-	extract(res, ast, path, mainSrc, &pragmas)
-	return res, nil
+	extract(res, ast, u.path, mainSrc, &pragmas)
+	return res
 }
 
 // extract fills in the relocations; a bug in it becomes a diagnostic, never a crash.
@@ -126,22 +166,35 @@ func translate(cfg *cc.Config, sources []cc.Source) (ast *cc.AST, err error) {
 	return cc.Translate(cfg, sources)
 }
 
-var errorLine = regexp.MustCompile(`^(.*?):(\d+):(\d+): (.*)$`)
+var (
+	errorLine = regexp.MustCompile(`^(.*?):(\d+):(\d+): (.*)$`)
+	// cc/v4 appends where in its own source an error was raised: "(check.go:5317:check:)".
+	ccTrailer = regexp.MustCompile(`\s*\([a-z0-9_]+\.go:\d+:[A-Za-z0-9_.]*:?\)$`)
+)
 
-// parseErrors splits cc's error list into diagnostics. Errors without a position, or in a
-// synthetic source, are placed at the start of the main file.
-func parseErrors(err error, mainPath string) []Diagnostic {
+// parseErrors splits cc's error list into diagnostics. Errors in a synthetic source are
+// placed at the start of the main file; errors without a position ("-: unexpected EOF")
+// at its end, where the parser ran out of input.
+func parseErrors(err error, mainPath string, mainSrc []byte) []Diagnostic {
+	eof := newLineTable(mainSrc).position(mainPath, len(mainSrc))
+	if len(mainSrc) > 0 && mainSrc[len(mainSrc)-1] == '\n' {
+		eof = newLineTable(mainSrc).position(mainPath, len(mainSrc)-1)
+	}
 	var out []Diagnostic
 	seen := map[string]bool{}
-	for _, line := range strings.Split(err.Error(), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || seen[line] {
+	lines := strings.Split(err.Error(), "\n")
+	for _, line := range lines {
+		line = ccTrailer.ReplaceAllString(strings.TrimSpace(line), "")
+		// "TODO *cc.X missed/failed type check" follows from an earlier error: noise.
+		if line == "" || seen[line] || strings.Contains(line, "missed/failed type check") && len(lines) > 1 {
 			continue
 		}
 		seen[line] = true
 		d := Diagnostic{Severity: "error", Message: line}
 		d.Range.Start = Position{File: mainPath, Line: 1, Col: 1}
-		if m := errorLine.FindStringSubmatch(line); m != nil && !strings.HasPrefix(m[1], "<") {
+		if rest, ok := strings.CutPrefix(line, "-: "); ok {
+			d.Range.Start, d.Message = eof, rest
+		} else if m := errorLine.FindStringSubmatch(line); m != nil && !strings.HasPrefix(m[1], "<") {
 			ln, _ := strconv.Atoi(m[2])
 			col, _ := strconv.Atoi(m[3])
 			d.Range.Start = Position{File: m[1], Line: ln, Col: col}

@@ -17,6 +17,7 @@ import (
 // Names are absolute host paths.
 type overlayFS struct {
 	overlay map[string][]byte
+	record  *readLog // when set, every file read is noted
 
 	mu    sync.Mutex
 	cache map[string]diskFile
@@ -32,6 +33,30 @@ func newOverlayFS(overlay map[string][]byte) *overlayFS {
 	return &overlayFS{overlay: overlay, cache: map[string]diskFile{}}
 }
 
+type readLog struct {
+	mu    sync.Mutex
+	files map[string]fileStamp
+}
+
+// recording returns a view of o that notes which disk files are read, with their size and
+// modification time, so a preamble knows when to rebuild.
+func (o *overlayFS) recording() *overlayFS {
+	return &overlayFS{overlay: o.overlay, cache: map[string]diskFile{}, record: &readLog{files: map[string]fileStamp{}}}
+}
+
+func (o *overlayFS) stamps() []fileStamp {
+	if o.record == nil {
+		return nil
+	}
+	o.record.mu.Lock()
+	defer o.record.mu.Unlock()
+	out := make([]fileStamp, 0, len(o.record.files))
+	for _, f := range o.record.files {
+		out = append(out, f)
+	}
+	return out
+}
+
 // ReadFile returns the contents the compiler sees for name.
 func (o *overlayFS) ReadFile(name string) ([]byte, error) {
 	name = filepath.Clean(name)
@@ -41,6 +66,11 @@ func (o *overlayFS) ReadFile(name string) ([]byte, error) {
 	fi, err := os.Stat(name)
 	if err != nil {
 		return nil, err
+	}
+	if o.record != nil && !fi.IsDir() {
+		o.record.mu.Lock()
+		o.record.files[name] = fileStamp{path: name, size: fi.Size(), modTime: fi.ModTime().UnixNano()}
+		o.record.mu.Unlock()
 	}
 	if fi.IsDir() {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}

@@ -1,0 +1,263 @@
+package compiler
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"modernc.org/cc/v4"
+)
+
+// Cache compiles files incrementally: headers are parsed once per distinct preamble and
+// shared by every file that has it; each compile type-checks the main file with only the
+// header declarations it reaches. Results equal Compile's (a test holds every corpus
+// program to that). A Cache is safe for concurrent use.
+type Cache struct {
+	mu        sync.Mutex
+	preambles map[string]*preambleSlot
+	learned   map[string]map[string]bool // main file → names found needed by retries
+
+	stats struct{ full, pruned, fallbacks, retries, builds atomic.Int64 }
+}
+
+type preambleSlot struct {
+	ready chan struct{}
+	p     *preamble
+}
+
+// CacheStats counts what a Cache did.
+type CacheStats struct {
+	Full      int64 // compiles without a preamble worth caching (no #include), or whose preamble fails
+	Pruned    int64 // compiles that used a pruned preamble
+	Fallbacks int64 // pruned compiles that could not resolve a name and were redone in full
+	Retries   int64 // pruned compiles redone with more declarations
+	Builds    int64 // preambles parsed and indexed
+}
+
+func NewCache() *Cache {
+	return &Cache{preambles: map[string]*preambleSlot{}, learned: map[string]map[string]bool{}}
+}
+
+func (c *Cache) Stats() CacheStats {
+	return CacheStats{
+		Full: c.stats.full.Load(), Pruned: c.stats.pruned.Load(), Fallbacks: c.stats.fallbacks.Load(),
+		Retries: c.stats.retries.Load(), Builds: c.stats.builds.Load(),
+	}
+}
+
+// Invalidate drops every preamble that read path (a header changed on disk or in an editor).
+func (c *Cache) Invalidate(path string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, s := range c.preambles {
+		select {
+		case <-s.ready:
+		default:
+			continue
+		}
+		for _, f := range s.p.files {
+			if f.path == path {
+				delete(c.preambles, k)
+				break
+			}
+		}
+	}
+}
+
+// maxRetries bounds the rounds of adding declarations a pruned compile turned out to need.
+const maxRetries = 4
+
+// Compile is Compile with the headers' work shared and pruned. It returns ctx.Err() when
+// ctx is cancelled first.
+func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
+	u, err := prepare(in)
+	if err != nil {
+		return nil, err
+	}
+	end := preambleEnd(u.src)
+	text := string(u.src[:end])
+	if !strings.Contains(text, "include") {
+		c.stats.full.Add(1)
+		return u.compileFull(), nil
+	}
+	p, err := c.preamble(ctx, u, text)
+	if err != nil {
+		return nil, err
+	}
+	if p.err != nil {
+		// The headers themselves do not compile (a missing include, say): the full run
+		// reports it at the #include of the main file.
+		c.stats.full.Add(1)
+		return u.compileFull(), nil
+	}
+	body := u.src[end:]
+	names := map[string]bool{}
+	for _, id := range identRE.FindAll(body, -1) {
+		names[string(id)] = true
+	}
+	c.mu.Lock()
+	for n := range c.learned[u.path] {
+		names[n] = true
+	}
+	c.mu.Unlock()
+	for round := 0; ; round++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		res, missing := c.compilePruned(u, p, end, names)
+		if len(missing) == 0 {
+			c.stats.pruned.Add(1)
+			return res, nil
+		}
+		if round == maxRetries {
+			c.stats.fallbacks.Add(1)
+			return u.compileFull(), nil
+		}
+		c.stats.retries.Add(1)
+		c.mu.Lock()
+		if c.learned[u.path] == nil {
+			c.learned[u.path] = map[string]bool{}
+		}
+		for _, n := range missing {
+			names[n] = true
+			c.learned[u.path][n] = true
+		}
+		c.mu.Unlock()
+	}
+}
+
+// preamble returns the indexed preamble for u, building it once for every waiter.
+func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, error) {
+	key := preambleKey(u, text)
+	for {
+		c.mu.Lock()
+		s, ok := c.preambles[key]
+		if !ok {
+			s = &preambleSlot{ready: make(chan struct{})}
+			c.preambles[key] = s
+			c.mu.Unlock()
+			func() {
+				defer close(s.ready)
+				defer func() {
+					if r := recover(); r != nil {
+						s.p = &preamble{err: fmt.Errorf("internal error indexing the headers: %v", r)}
+					}
+				}()
+				s.p = buildPreamble(u, text)
+			}()
+			c.stats.builds.Add(1)
+			return s.p, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-s.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if s.p.fresh() {
+			return s.p, nil
+		}
+		c.mu.Lock()
+		if c.preambles[key] == s {
+			delete(c.preambles, key)
+		}
+		c.mu.Unlock()
+	}
+}
+
+func preambleKey(u *unit, text string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q\x00%q\x00%q\x00%q\x00%q\x00", u.path, text, u.flags.IncludeDirs, u.flags.SysDirs, u.flags.Includes)
+	for _, m := range u.flags.Macros {
+		fmt.Fprintf(h, "%v\x00", m)
+	}
+	paths := make([]string, 0, len(u.fsys.overlay))
+	for p := range u.fsys.overlay {
+		if p != u.path {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		fmt.Fprintf(h, "%s\x00", p)
+		h.Write(u.fsys.overlay[p])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// compilePruned type-checks the main file after the declarations that names reach. When
+// an error shows that a needed declaration was left out, it returns the names to add.
+func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bool) (*Result, []string) {
+	list := make([]string, 0, len(names))
+	for n := range names {
+		list = append(list, n)
+	}
+	pruned := p.render(p.closure(list))
+
+	res := &Result{Path: u.path, Flags: u.flags}
+	var pragmas pragmaRanges
+	cfg, err := newConfig(u.flags, u.fsys, pragmas.handle)
+	if err != nil {
+		return u.compileFull(), nil
+	}
+	// The preamble's own lines are blanked (newlines kept) so offsets in the main file stay.
+	src := append([]byte(nil), u.src...)
+	for i := 0; i < end; i++ {
+		if src[i] != '\n' {
+			src[i] = ' '
+		}
+	}
+	mainSrc := mainSource(src)
+	sources := append(baseSources(cfg),
+		cc.Source{Name: "<preamble>", Value: pruned},
+		cc.Source{Name: u.path, Value: mainSrc},
+	)
+	ast, err := translate(cfg, sources)
+	if err != nil {
+		diags := parseErrors(err, u.path, mainSrc)
+		if missing := p.missingNames(diags, names); len(missing) > 0 {
+			return nil, missing
+		}
+		res.Diagnostics = append(res.Diagnostics, diags...)
+		return res, nil
+	}
+	pragmas.finish()
+	extract(res, ast, u.path, mainSrc, &pragmas)
+	return res, nil
+}
+
+var (
+	undefinedName = regexp.MustCompile(`undefined(?: type name)?: ([A-Za-z_][A-Za-z0-9_]*)`)
+	recordName_   = regexp.MustCompile(`\b(?:struct|union|enum) ([A-Za-z_][A-Za-z0-9_]*)`)
+)
+
+// missingNames reads diagnostics for names the preamble declares but the pruned source
+// left out: "undefined: X", members of an incomplete "struct X", and the like.
+func (p *preamble) missingNames(diags []Diagnostic, have map[string]bool) []string {
+	var out []string
+	add := func(n string) {
+		if _, declared := p.byName[n]; declared && !have[n] {
+			have[n] = true
+			out = append(out, n)
+		}
+	}
+	for _, d := range diags {
+		for _, m := range undefinedName.FindAllStringSubmatch(d.Message, -1) {
+			add(m[1])
+		}
+		if strings.Contains(d.Message, "no member named") || strings.Contains(d.Message, "incomplete") {
+			for _, m := range recordName_.FindAllStringSubmatch(d.Message, -1) {
+				add(m[1])
+			}
+		}
+	}
+	// A name may be declared but its declaration was already included: then the error is
+	// the user's, not the pruning's.
+	return out
+}

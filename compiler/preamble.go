@@ -1,0 +1,412 @@
+package compiler
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"modernc.org/cc/v4"
+)
+
+// The preamble is the run of preprocessor directives and comments at the top of a file: its
+// #includes pull in vmlinux.h (2–3 MB) and libbpf's headers, which do not change between
+// keystrokes. A preamble is parsed once and indexed: every top-level declaration with what
+// it declares and which names it needs. Each edit then type-checks the main file with only
+// the declarations it reaches, rendered into one synthetic source with #line markers so
+// positions in headers keep their file and line.
+
+// preambleEnd returns the byte offset where the preamble of src ends: the start of the
+// first line that holds anything but directives, comments and white space.
+func preambleEnd(src []byte) int {
+	i, lineStart := 0, 0
+	for i < len(src) {
+		c := src[i]
+		switch {
+		case c == '\n':
+			i++
+			lineStart = i
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+			i++
+		case c == '/' && i+1 < len(src) && src[i+1] == '/':
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(src) && src[i+1] == '*':
+			end := bytes.Index(src[i+2:], []byte("*/"))
+			if end < 0 {
+				return lineStart
+			}
+			i += end + 4
+		case c == '#' && onlySpaceBefore(src, lineStart, i):
+			// A directive, with its continuation lines and comments.
+			for i < len(src) && src[i] != '\n' {
+				switch {
+				case src[i] == '\\' && i+1 < len(src) && src[i+1] == '\n':
+					i += 2
+				case src[i] == '/' && i+1 < len(src) && src[i+1] == '*':
+					end := bytes.Index(src[i+2:], []byte("*/"))
+					if end < 0 {
+						return lineStart
+					}
+					i += end + 4
+				default:
+					i++
+				}
+			}
+		default:
+			return lineStart
+		}
+	}
+	return len(src)
+}
+
+func onlySpaceBefore(src []byte, from, to int) bool {
+	for _, c := range src[from:to] {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+// preamble is a parsed and indexed preamble.
+type preamble struct {
+	text    string              // the main file's preamble it was built from
+	files   []fileStamp         // files read, to notice changes on disk
+	decls   []*ppDecl           // top-level declarations of every header, in translation order
+	byName  map[string][]int    // global name → indices of decls declaring it
+	macros  map[string][]string // macro name → identifiers in its replacement list
+	defines string              // the final macro table as #define lines
+	err     error               // the preamble itself does not compile
+	diags   []Diagnostic
+}
+
+type fileStamp struct {
+	path    string
+	size    int64
+	modTime int64
+}
+
+// ppDecl is one top-level declaration of the preamble.
+type ppDecl struct {
+	file     string
+	line     int
+	text     string // source text, with directive lines blanked, or its tokens when macros made it
+	declares []string
+	refs     []string
+	preserve bool // inside #pragma clang attribute push(preserve_access_index)
+}
+
+var identRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+
+// buildPreamble parses the headers of a preamble once and indexes their declarations.
+func buildPreamble(u *unit, text string) *preamble {
+	p := &preamble{text: text, byName: map[string][]int{}, macros: map[string][]string{}}
+	var pragmas pragmaRanges
+	fsys := u.fsys.recording()
+	cfg, err := newConfig(u.flags, fsys, pragmas.handle)
+	if err != nil {
+		p.err = err
+		return p
+	}
+	sources := baseSources(cfg)
+	for _, inc := range u.flags.Includes {
+		sources = append(sources, cc.Source{Name: inc, FS: fsys})
+	}
+	sources = append(sources, cc.Source{Name: u.path, Value: []byte(text + "\n")})
+	ast, err := translate(cfg, sources)
+	p.files = fsys.stamps()
+	if err != nil {
+		p.err = err
+		p.diags = parseErrors(err, u.path, []byte(text))
+		return p
+	}
+	pragmas.finish()
+
+	contents := map[string][]byte{}
+	for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {
+		ed := l.ExternalDeclaration
+		pos := ed.Position()
+		if strings.HasPrefix(pos.Filename, "<") || pos.Filename == "" {
+			continue
+		}
+		src, ok := contents[pos.Filename]
+		if !ok {
+			src, _ = fsys.ReadFile(pos.Filename)
+			contents[pos.Filename] = src
+		}
+		d := &ppDecl{file: pos.Filename, line: pos.Line, preserve: pragmas.contains(pos.Filename, pos.Offset)}
+		d.text = declText(ed, src, pos.Offset, ast.Macros)
+		d.declares = declaredNames(ed)
+		d.refs = neededNames(d.text)
+		for _, n := range d.declares {
+			p.byName[n] = append(p.byName[n], len(p.decls))
+		}
+		p.decls = append(p.decls, d)
+	}
+	var defs strings.Builder
+	names := make([]string, 0, len(ast.Macros))
+	for n := range ast.Macros {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		m := ast.Macros[n]
+		if f := m.Position().Filename; strings.HasPrefix(f, "<") || f == "" {
+			continue
+		}
+		var ids []string
+		for _, t := range m.ReplacementList() {
+			if t.Ch == rune(cc.IDENTIFIER) {
+				ids = append(ids, t.SrcStr())
+			}
+		}
+		p.macros[n] = ids
+		defs.WriteString(renderMacro(m))
+	}
+	p.defines = defs.String()
+	return p
+}
+
+// declText is the text of a declaration: the source between its first and last token with
+// directive lines blanked, or, when a macro produced it or it uses macros, its tokens after
+// expansion (the pruned source is not macro-expanded again).
+func declText(ed *cc.ExternalDeclaration, src []byte, start int, macros map[string]*cc.Macro) string {
+	end := -1
+	var last cc.Token
+	switch ed.Case {
+	case cc.ExternalDeclarationDecl:
+		last = ed.Declaration.Token
+		if ed.Declaration.Case != cc.DeclarationDecl {
+			last = cc.Token{}
+		}
+	case cc.ExternalDeclarationFuncDef:
+		if cs := ed.FunctionDefinition.CompoundStatement; cs != nil {
+			last = cs.Token2
+		}
+	}
+	if lp := last.Position(); lp.Filename == ed.Position().Filename && lp.Offset >= start && lp.Offset+len(last.Src()) <= len(src) && string(src[lp.Offset:lp.Offset+len(last.Src())]) == string(last.Src()) {
+		end = lp.Offset + len(last.Src())
+	}
+	if end < 0 {
+		return cc.NodeSource(ed)
+	}
+	raw := src[start:end]
+	for _, id := range identRE.FindAll(raw, -1) {
+		if _, ok := macros[string(id)]; ok {
+			return cc.NodeSource(ed)
+		}
+	}
+	if bytes.IndexByte(raw, '#') < 0 {
+		return string(raw)
+	}
+	lines := strings.Split(string(raw), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "#") {
+			lines[i] = ""
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// declaredNames are the file-scope names a declaration introduces: declarators, tags,
+// enumerators.
+func declaredNames(ed *cc.ExternalDeclaration) []string {
+	var names []string
+	var specs func(n cc.Node)
+	specs = func(n cc.Node) {
+		inspect(n, func(n cc.Node) bool {
+			switch x := n.(type) {
+			case *cc.StructOrUnionSpecifier:
+				if x.Token.Ch == rune(cc.IDENTIFIER) {
+					names = append(names, x.Token.SrcStr())
+				}
+			case *cc.EnumSpecifier:
+				if x.Token2.Ch == rune(cc.IDENTIFIER) {
+					names = append(names, x.Token2.SrcStr())
+				}
+			case *cc.Enumerator:
+				names = append(names, x.Token.SrcStr())
+			case *cc.CompoundStatement, *cc.Initializer:
+				return false
+			}
+			return true
+		})
+	}
+	switch ed.Case {
+	case cc.ExternalDeclarationDecl:
+		d := ed.Declaration
+		specs(d.DeclarationSpecifiers)
+		for l := d.InitDeclaratorList; l != nil; l = l.InitDeclaratorList {
+			if l.InitDeclarator != nil && l.InitDeclarator.Declarator != nil {
+				names = append(names, l.InitDeclarator.Declarator.Name())
+			}
+		}
+	case cc.ExternalDeclarationFuncDef:
+		specs(ed.FunctionDefinition.DeclarationSpecifiers)
+		names = append(names, ed.FunctionDefinition.Declarator.Name())
+	}
+	return names
+}
+
+// pointerTag matches `struct X *`: a pointer to a tag needs no definition of the tag.
+var pointerTag = regexp.MustCompile(`\b(?:struct|union)\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+const|\s+volatile)*\s*\*`)
+
+// neededNames are the identifiers of a declaration that may name another declaration,
+// except tags used only through pointers (`struct X *` needs no definition of X).
+func neededNames(text string) []string {
+	uses := identUses(text)
+	out := make([]string, 0, len(uses))
+	for id, ptrOnly := range uses {
+		if !ptrOnly {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// identUses maps each identifier of text to whether every use of it is `struct X *`.
+func identUses(text string) map[string]bool {
+	uses := map[string]bool{}
+	ptrSpans := pointerTag.FindAllStringSubmatchIndex(text, -1)
+	inPtr := map[int]bool{}
+	for _, s := range ptrSpans {
+		inPtr[s[2]] = true
+	}
+	for _, loc := range identRE.FindAllStringIndex(text, -1) {
+		id := text[loc[0]:loc[1]]
+		if id == "struct" || id == "union" || id == "enum" {
+			continue
+		}
+		only, seen := uses[id]
+		isPtr := inPtr[loc[0]]
+		if !seen {
+			uses[id] = isPtr
+		} else {
+			uses[id] = only && isPtr
+		}
+	}
+	return uses
+}
+
+// renderMacro writes a #define that recreates m.
+func renderMacro(m *cc.Macro) string {
+	var b strings.Builder
+	name := m.Name.SrcStr()
+	fmt.Fprintf(&b, "#undef %s\n#define %s", name, name)
+	if m.IsFnLike {
+		b.WriteByte('(')
+		for i, p := range m.Params {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(p.SrcStr())
+		}
+		if m.VarArg >= 0 && !hasEllipsis(m.Params) {
+			if len(m.Params) > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("...")
+		}
+		b.WriteByte(')')
+	}
+	for i, t := range m.ReplacementList() {
+		if i == 0 || len(t.Sep()) > 0 {
+			b.WriteByte(' ')
+		}
+		b.Write(t.Src())
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+func hasEllipsis(params []cc.Token) bool {
+	for _, p := range params {
+		if p.SrcStr() == "..." {
+			return true
+		}
+	}
+	return false
+}
+
+// closure returns the indices of the declarations that declare any of the names, and of
+// those their declarations need, in translation order.
+func (p *preamble) closure(names []string) []int {
+	need := map[string]bool{}
+	var queue []string
+	add := func(n string) {
+		if !need[n] {
+			need[n] = true
+			queue = append(queue, n)
+		}
+	}
+	for _, n := range names {
+		add(n)
+	}
+	picked := map[int]bool{}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, id := range p.macros[n] {
+			add(id)
+		}
+		for _, i := range p.byName[n] {
+			if picked[i] {
+				continue
+			}
+			picked[i] = true
+			for _, r := range p.decls[i].refs {
+				add(r)
+			}
+		}
+	}
+	out := make([]int, 0, len(picked))
+	for i := range picked {
+		out = append(out, i)
+	}
+	sort.Ints(out)
+	return out
+}
+
+const pushPreserve = "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n"
+
+// render writes the pruned header source: the picked declarations in order, each after a
+// #line marker, records of vmlinux.h-style pragma ranges inside a pragma push/pop again,
+// then the preamble's final macro table.
+func (p *preamble) render(picked []int) string {
+	var b strings.Builder
+	open := false
+	for _, i := range picked {
+		d := p.decls[i]
+		if d.preserve != open {
+			if d.preserve {
+				fmt.Fprintf(&b, "#line %d %q\n%s", d.line, d.file, pushPreserve)
+			} else {
+				b.WriteString("#pragma clang attribute pop\n")
+			}
+			open = d.preserve
+		}
+		fmt.Fprintf(&b, "#line %d %q\n%s\n", d.line, d.file, d.text)
+	}
+	if open {
+		b.WriteString("#pragma clang attribute pop\n")
+	}
+	b.WriteString("#line 1 \"<preamble-macros>\"\n")
+	b.WriteString(p.defines)
+	return b.String()
+}
+
+// fresh reports whether no file the preamble read has changed on disk.
+func (p *preamble) fresh() bool {
+	for _, f := range p.files {
+		fi, err := os.Stat(f.path)
+		if err != nil || fi.Size() != f.size || fi.ModTime().UnixNano() != f.modTime {
+			return false
+		}
+	}
+	return true
+}
