@@ -10,6 +10,8 @@ import (
 const usage = `corels — CO-RE relocations for eBPF C programs, while you type.
 
 Usage:
+  corels serve [--log FILE] [--log-level debug|info|warn|error]
+      Run the language server on stdin/stdout (LSP 3.18).
   corels relocs [--format text|json] FILE... [-- CLANG_FLAGS...]
       List the CO-RE relocations clang-16 would emit for each file.
 
@@ -28,6 +30,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "relocs":
 		return runRelocs(args[1:], stdout, stderr)
+	case "serve":
+		return runServe(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

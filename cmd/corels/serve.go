@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/corels/corels/lsp"
+)
+
+// stdio is the language server's connection: stdin and the real stdout.
+type stdio struct {
+	in  io.ReadCloser
+	out io.WriteCloser
+}
+
+func (s stdio) Read(p []byte) (int, error)  { return s.in.Read(p) }
+func (s stdio) Write(p []byte) (int, error) { return s.out.Write(p) }
+func (s stdio) Close() error {
+	err := s.in.Close()
+	if err2 := s.out.Close(); err == nil {
+		err = err2
+	}
+	return err
+}
+
+// runServe is `corels serve`: the language server on stdin/stdout. Nothing but protocol
+// goes to stdout: os.Stdout is pointed at stderr for the life of the server, so a stray
+// print anywhere cannot corrupt the stream.
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	logFile := fs.String("log", "", "write the server log to `FILE` (default: stderr)")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.Bool("stdio", true, "serve on stdin/stdout (the default and only transport; accepted for editors that pass it)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "corels serve: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(strings.ToUpper(*level))); err != nil {
+		fmt.Fprintf(stderr, "corels serve: bad --log-level %q (want debug, info, warn or error)\n", *level)
+		return 2
+	}
+	logOut := stderr
+	if *logFile != "" {
+		f, err := os.OpenFile(*logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			fmt.Fprintf(stderr, "corels serve: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		logOut = f
+	}
+	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: lvl}))
+
+	out := os.Stdout
+	if w, ok := stdout.(*os.File); ok {
+		out = w
+	}
+	os.Stdout = os.Stderr
+	defer func() { os.Stdout = out }()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger.Info("corels serve", "version", lsp.Version, "pid", os.Getpid())
+	err := lsp.Serve(ctx, stdio{in: os.Stdin, out: out}, lsp.Options{Logger: logger})
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, lsp.ErrExitWithoutShutdown):
+		logger.Warn("exit without shutdown")
+		return 1
+	default:
+		logger.Error("server stopped", "err", err)
+		return 1
+	}
+}

@@ -1,0 +1,427 @@
+package lsp
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+
+	"github.com/corels/corels/analysis"
+	"github.com/corels/corels/btf"
+	"github.com/corels/corels/compiler"
+)
+
+// Scheduling. Every change to a document (or to what it depends on: configuration,
+// kernels, headers) increments its generation and schedules a run after a short debounce;
+// a newer generation cancels the older run. A run's result is kept, and published, only
+// if its generation is still the file's current one when it finishes, under a per-file
+// publication lock: diagnostics are never stale and never out of order, and each carries
+// the document version it was computed from. Requests wait for the result of the
+// generation current when they arrived.
+
+var resultSeq atomic.Uint64
+
+// file is the server's state for one open document.
+type file struct {
+	uri  uri.URI
+	path string
+
+	mu     sync.Mutex
+	doc    *document
+	gen    uint64
+	timer  *time.Timer
+	cancel context.CancelFunc
+	last   *result
+	ready  chan struct{} // closed when last changes (then replaced)
+
+	pubMu sync.Mutex // orders publications
+}
+
+// result is the analysis of one version of one file.
+type result struct {
+	seq     uint64 // unique per server process: the pull diagnostics result id
+	gen     uint64
+	doc     *document
+	path    string
+	version int32
+	text    []byte
+	cfg     *config
+	kernels []*btf.Kernel
+	compile *compiler.Result
+	report  *analysis.Report
+	hover   func(offset int) (analysis.Hover, bool)
+	notes   []analysis.Finding // the server's own findings (generated vmlinux.h, compile failure)
+	took    time.Duration
+
+	mapOnce sync.Once
+	m       *mapper
+}
+
+func (r *result) mapper(enc posEncoding) *mapper {
+	r.mapOnce.Do(func() { r.m = newMapper(r.text, enc) })
+	return r.m
+}
+
+// findings returns the analysis findings and the server's notes.
+func (r *result) findings() []analysis.Finding {
+	var out []analysis.Finding
+	if r.report != nil {
+		out = append(out, r.report.Findings...)
+	}
+	return append(out, r.notes...)
+}
+
+func (s *Server) fileFor(u uri.URI, path string) *file {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.files[u]
+	if f == nil {
+		f = &file{uri: u, path: path, ready: make(chan struct{})}
+		s.files[u] = f
+	}
+	return f
+}
+
+// schedule starts a new generation of f, analysed after delay.
+func (s *Server) schedule(f *file, delay time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.doc == nil || !f.doc.analyzable() {
+		return
+	}
+	f.gen++
+	gen := f.gen
+	if f.cancel != nil {
+		f.cancel()
+		f.cancel = nil
+	}
+	if f.timer != nil {
+		f.timer.Stop()
+		f.timer = nil
+	}
+	if delay <= 0 {
+		s.goSafe("analyze", func() { s.run(f, gen) })
+		return
+	}
+	f.timer = time.AfterFunc(delay, func() { s.goSafe("analyze", func() { s.run(f, gen) }) })
+}
+
+// stop cancels f's pending work and wakes its waiters.
+func (f *file) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.timer != nil {
+		f.timer.Stop()
+		f.timer = nil
+	}
+	if f.cancel != nil {
+		f.cancel()
+		f.cancel = nil
+	}
+	close(f.ready)
+	f.ready = make(chan struct{})
+}
+
+// stopAll cancels every pending analysis (shutdown).
+func (s *Server) stopAll() {
+	s.mu.Lock()
+	files := make([]*file, 0, len(s.files))
+	for _, f := range s.files {
+		files = append(files, f)
+	}
+	s.mu.Unlock()
+	for _, f := range files {
+		f.stop()
+	}
+}
+
+// invalidateAll analyses every open file again (configuration, kernels or headers
+// changed) and asks pull clients to refresh.
+func (s *Server) invalidateAll() {
+	s.mu.Lock()
+	files := make([]*file, 0, len(s.files))
+	for _, f := range s.files {
+		files = append(files, f)
+	}
+	caps := s.caps
+	clear(s.closed)
+	s.mu.Unlock()
+	for _, f := range files {
+		s.schedule(f, s.debounce)
+	}
+	s.goSafe("refresh", func() {
+		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+		defer cancel()
+		if caps.pullDiagnostics && caps.diagnosticRefresh {
+			s.logErr("diagnostic/refresh", s.client.DiagnosticRefresh(ctx))
+		}
+		if caps.inlayHintRefresh {
+			s.logErr("inlayHint/refresh", s.client.InlayHintRefresh(ctx))
+		}
+		if caps.codeLensRefresh {
+			s.logErr("codeLens/refresh", s.client.CodeLensRefresh(ctx))
+		}
+	})
+}
+
+// run analyses generation gen of f, if it is still current.
+func (s *Server) run(f *file, gen uint64) {
+	f.mu.Lock()
+	if f.gen != gen || f.doc == nil || s.ctx.Err() != nil {
+		f.mu.Unlock()
+		return
+	}
+	doc := f.doc
+	ctx, cancel := context.WithCancel(s.ctx)
+	f.cancel = cancel
+	f.mu.Unlock()
+	defer cancel()
+
+	r := s.analyze(ctx, doc)
+	if ctx.Err() != nil {
+		return // superseded; the newer generation publishes
+	}
+	r.gen = gen
+	f.mu.Lock()
+	if f.gen != gen || f.doc == nil {
+		f.mu.Unlock()
+		return
+	}
+	f.last = r
+	close(f.ready)
+	f.ready = make(chan struct{})
+	f.mu.Unlock()
+	s.log.Debug("analysed", "file", doc.path, "version", doc.version, "took", r.took,
+		"relocations", len(r.compile.Relocations), "findings", len(r.findings()))
+	s.publish(f, r)
+}
+
+// analyze runs compiler → btf → analysis on one document version. It never panics: a bug
+// becomes a finding.
+func (s *Server) analyze(ctx context.Context, doc *document) (r *result) {
+	start := time.Now()
+	s.mu.Lock()
+	cfg, ks := s.cfg, s.kernels
+	s.mu.Unlock()
+	r = &result{seq: resultSeq.Add(1), doc: doc, path: doc.path, version: doc.version, text: doc.text, cfg: cfg}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in analysis", "file", doc.path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			r.report, r.hover = nil, nil
+			r.notes = append(r.notes, internalError(doc.path, fmt.Sprintf("corels: internal error while analysing this file: %v", p)))
+		}
+		if r.compile == nil {
+			r.compile = &compiler.Result{Path: doc.path}
+		}
+		r.took = time.Since(start)
+	}()
+
+	flags, err := s.flagsFor(doc.path, cfg)
+	if err != nil {
+		r.notes = append(r.notes, internalError(doc.path, "corels: build flags: "+err.Error()))
+	}
+	in := compiler.Input{Path: doc.path, Source: doc.text, Flags: flags, Overlay: s.overlay(doc.path)}
+	if ks == nil { // before initialized: the default configuration
+		ks = &kernelSet{done: make(chan struct{})}
+		close(ks.done)
+	}
+	if cfg.vmlinuxFallback && includesVmlinux(doc.text) && !vmlinuxOnPath(doc.path, flags) {
+		kernels, err := ks.wait(ctx)
+		if err != nil {
+			return r
+		}
+		if note, ok := s.useGeneratedVmlinux(&in, doc, kernels); ok {
+			r.notes = append(r.notes, note)
+		}
+	}
+
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return r
+	}
+	res, err := s.front.Compile(ctx, in)
+	<-s.sem
+	if ctx.Err() != nil {
+		return r
+	}
+	if err != nil || res == nil {
+		msg := "corels: cannot compile this file"
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		res = &compiler.Result{Path: doc.path, Flags: flags}
+		r.notes = append(r.notes, internalError(doc.path, msg))
+	}
+	r.compile = res
+	kernels, err := ks.wait(ctx)
+	if err != nil {
+		return r
+	}
+	r.kernels = kernels
+	r.report, r.hover = analyzeFunc(res, doc.text, analysis.Options{Kernels: kernels})
+	return r
+}
+
+func internalError(path, msg string) analysis.Finding {
+	p := compiler.Position{File: path, Line: 1, Col: 1}
+	return analysis.Finding{Code: analysis.CodeParseError, Severity: analysis.Error, Message: msg, Range: compiler.Range{Start: p, End: p}}
+}
+
+// flagsFor returns the compiler flags for path: the configured compileFlags, else those
+// of the nearest compile_commands.json / compile_flags.txt (cached until one changes).
+func (s *Server) flagsFor(path string, cfg *config) (*compiler.Flags, error) {
+	if cfg.flags != nil {
+		return cfg.flags, nil
+	}
+	s.mu.Lock()
+	f, ok := s.flags[path]
+	s.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	f, err := compiler.FindFlags(path)
+	if err != nil {
+		return &compiler.Flags{Source: "none"}, err
+	}
+	if f == nil {
+		f = &compiler.Flags{Source: "none"}
+	}
+	s.mu.Lock()
+	s.flags[path] = f
+	s.mu.Unlock()
+	return f, nil
+}
+
+// publish sends r's diagnostics if r is still the file's current result. Clients that
+// pull diagnostics get them from textDocument/diagnostic instead.
+func (s *Server) publish(f *file, r *result) {
+	s.mu.Lock()
+	pull := s.caps.pullDiagnostics
+	s.mu.Unlock()
+	if pull {
+		return
+	}
+	f.pubMu.Lock()
+	defer f.pubMu.Unlock()
+	f.mu.Lock()
+	current := f.gen == r.gen && f.doc != nil
+	f.mu.Unlock()
+	if !current {
+		return
+	}
+	params := &protocol.PublishDiagnosticsParams{
+		URI:         f.uri,
+		Version:     protocol.NewOptional(r.version),
+		Diagnostics: s.diagnostics(r),
+	}
+	s.logErr("publishDiagnostics", s.client.PublishDiagnostics(s.ctx, params))
+}
+
+// errFileClosed answers requests for a file closed while they waited.
+var errFileClosed = jsonrpc2.NewError(protocol.CodeContentModified, "document was closed")
+
+// waitGen waits for a result of generation gen or newer.
+func (f *file) waitGen(ctx, serverCtx context.Context, gen uint64) (*result, error) {
+	for {
+		f.mu.Lock()
+		r, ready, open := f.last, f.ready, f.doc != nil
+		f.mu.Unlock()
+		if r != nil && r.gen >= gen {
+			return r, nil
+		}
+		if !open {
+			return nil, errFileClosed
+		}
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, protocol.ErrRequestCancelled
+		case <-serverCtx.Done():
+			return nil, protocol.ErrRequestCancelled
+		}
+	}
+}
+
+// current returns the analysis of the document as the client sees it now: for an open
+// file, the result of its current generation (waiting for it); for a file that is not
+// open, an analysis of the file on disk. It returns nil, nil for documents corels does not
+// analyse (headers, other languages).
+func (s *Server) current(ctx context.Context, u uri.URI) (*result, error) {
+	s.mu.Lock()
+	f := s.files[u]
+	s.mu.Unlock()
+	if f != nil {
+		f.mu.Lock()
+		doc, gen := f.doc, f.gen
+		f.mu.Unlock()
+		if doc != nil {
+			if !doc.analyzable() {
+				return nil, nil
+			}
+			r, err := f.waitGen(ctx, s.ctx, gen)
+			if err != nil {
+				return nil, err
+			}
+			if r.doc != doc {
+				f.mu.Lock()
+				now := f.doc
+				f.mu.Unlock()
+				if now != r.doc {
+					return nil, protocol.ErrContentModified
+				}
+			}
+			return r, nil
+		}
+	}
+	path, err := filePath(u)
+	if err != nil {
+		return nil, err
+	}
+	return s.analyzeClosed(ctx, u, path)
+}
+
+// analyzeClosed analyses a file that is not open, from disk, caching the result until the
+// file, the configuration or a header changes.
+func (s *Server) analyzeClosed(ctx context.Context, u uri.URI, path string) (*result, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, jsonrpc2.Errorf(jsonrpc2.InvalidParams, "corels: %v", err)
+	}
+	s.mu.Lock()
+	r := s.closed[path]
+	cfg := s.cfg
+	s.mu.Unlock()
+	if r != nil && r.cfg == cfg && r.doc.version == int32(st.ModTime().UnixNano()%(1<<31)) && len(r.text) == int(st.Size()) {
+		return r, nil
+	}
+	text, err := readDisk(path)
+	if err != nil {
+		return nil, err
+	}
+	doc := &document{uri: u, path: path, lang: "c", version: int32(st.ModTime().UnixNano() % (1 << 31)), text: text}
+	r = s.analyze(ctx, doc)
+	if ctx.Err() != nil {
+		return nil, protocol.ErrRequestCancelled
+	}
+	s.mu.Lock()
+	if len(s.closed) > 16 {
+		clear(s.closed)
+	}
+	s.closed[path] = r
+	s.mu.Unlock()
+	return r, nil
+}
+
+func (s *Server) forgetClosed(path string) {
+	s.mu.Lock()
+	delete(s.closed, path)
+	s.mu.Unlock()
+}

@@ -1,0 +1,190 @@
+package lsp
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/corels/corels/analysis"
+	"github.com/corels/corels/btf"
+	"github.com/corels/corels/compiler"
+)
+
+// analyzeFunc is the analysis step of the pipeline: compile result × kernels → report,
+// plus the hover lookup of that report.
+var analyzeFunc = basicAnalyze
+
+// basicAnalyze is the server's own minimal analysis, used until analysis.Analyze is
+// wired in: parse errors, one core-reloc hint per relocation with its verdict on each
+// kernel, core-unresolved when a relocation fails somewhere, inlay hints, per-program
+// lenses and hovers, all from compiler.Result and btf.Resolve.
+func basicAnalyze(res *compiler.Result, src []byte, opts analysis.Options) (*analysis.Report, func(int) (analysis.Hover, bool)) {
+	rep := &analysis.Report{Path: res.Path, Compile: res}
+	for _, d := range res.Diagnostics {
+		sev := analysis.Error
+		if d.Severity == "warning" {
+			sev = analysis.Warning
+		}
+		rep.Findings = append(rep.Findings, analysis.Finding{Code: analysis.CodeParseError, Severity: sev, Message: d.Message, Range: d.Range})
+	}
+	rep.Verdicts = make([][]btf.Result, len(res.Relocations))
+	for i, r := range res.Relocations {
+		for _, k := range opts.Kernels {
+			rep.Verdicts[i] = append(rep.Verdicts[i], btf.Resolve(btf.Relocation{Kind: btf.Kind(r.Kind), Local: r.Local, Access: r.Access}, k))
+		}
+		if r.Range.Start.File != "" && r.Range.Start.File != res.Path {
+			continue
+		}
+		rep.Findings = append(rep.Findings, analysis.Finding{
+			Code: analysis.CodeCoreReloc, Severity: analysis.Hint, Range: r.Range,
+			Message: "CO-RE " + describeReloc(r),
+		})
+		var failed []string
+		for _, v := range rep.Verdicts[i] {
+			if v.Outcome == btf.Failed || v.Poison {
+				failed = append(failed, v.Kernel+": "+v.Reason)
+			}
+		}
+		if len(failed) > 0 {
+			sev := analysis.Warning
+			if len(failed) == len(opts.Kernels) {
+				sev = analysis.Error
+			}
+			rep.Findings = append(rep.Findings, analysis.Finding{
+				Code: analysis.CodeCoreUnresolved, Severity: sev, Range: r.Range,
+				Message: fmt.Sprintf("%s %s %s does not resolve on %d of %d kernels: %s", r.Kind, r.Type, r.Access, len(failed), len(opts.Kernels), strings.Join(failed, "; ")),
+			})
+		}
+		if r.Kind == compiler.FieldByteOffset {
+			rep.Hints = append(rep.Hints, analysis.InlayHint{
+				Position: r.Range.End,
+				Label:    fmt.Sprintf("+%#x", r.Layout.Offset),
+				Tooltip:  "CO-RE " + describeReloc(r),
+			})
+		}
+	}
+	rep.Lenses = basicLenses(res, src, rep.Verdicts, len(opts.Kernels))
+	hover := func(off int) (analysis.Hover, bool) {
+		for i, r := range res.Relocations {
+			if r.Range.Start.File != "" && r.Range.Start.File != res.Path {
+				continue
+			}
+			if off < r.Range.Start.Offset || off > r.Range.End.Offset {
+				continue
+			}
+			return analysis.Hover{Range: r.Range, Markdown: relocHover(r, rep.Verdicts[i])}, true
+		}
+		return analysis.Hover{}, false
+	}
+	return rep, hover
+}
+
+func describeReloc(r compiler.Relocation) string {
+	s := fmt.Sprintf("%s %s %s", r.Kind, r.Type, r.Access)
+	if len(r.Path) > 0 {
+		s += " → " + strings.Join(r.Path, ".")
+	}
+	if r.Kind.IsField() {
+		s += fmt.Sprintf(", offset %d, %d bytes", r.Layout.Offset, r.Layout.Size)
+	}
+	return s
+}
+
+func relocHover(r compiler.Relocation, verdicts []btf.Result) string {
+	var b strings.Builder
+	name := r.Type
+	if len(r.Path) > 0 {
+		name += "." + strings.Join(r.Path, ".")
+	}
+	fmt.Fprintf(&b, "**`%s`** — CO-RE `%s` relocation\n\n", name, r.Kind)
+	if r.Kind.IsField() {
+		fmt.Fprintf(&b, "local offset **%d** (%#x), %d bytes", r.Layout.Offset, r.Layout.Offset, r.Layout.Size)
+		if r.Layout.BitSize > 0 {
+			fmt.Fprintf(&b, ", bits %d..%d", r.Layout.BitOffset, r.Layout.BitOffset+r.Layout.BitSize-1)
+		}
+		b.WriteString("\n\n")
+	}
+	fmt.Fprintf(&b, "record: `%s %s %s`", r.Kind, r.Type, r.Access)
+	if r.Macro != "" {
+		fmt.Fprintf(&b, " (in macro `%s`)", r.Macro)
+	}
+	b.WriteString("\n")
+	if len(verdicts) > 0 {
+		b.WriteString("\n| kernel | result |\n|---|---|\n")
+		for _, v := range verdicts {
+			fmt.Fprintf(&b, "| %s | %s |\n", v.Kernel, verdictText(v))
+		}
+	}
+	return b.String()
+}
+
+func verdictText(v btf.Result) string {
+	switch {
+	case v.Outcome == btf.Failed:
+		return "load fails: " + v.Reason
+	case v.Outcome == btf.NotFound && v.Poison:
+		return "not found (instruction poisoned): " + v.Reason
+	case v.Outcome == btf.NotFound:
+		return fmt.Sprintf("not found → %d", v.Target)
+	case v.Kind.IsField() && v.Kind == btf.FieldByteOffset:
+		return fmt.Sprintf("offset %d (%#x)", v.Target, v.Target)
+	}
+	return fmt.Sprintf("%d", v.Target)
+}
+
+// basicLenses summarizes relocations per program (SEC function), placed on the program.
+func basicLenses(res *compiler.Result, src []byte, verdicts [][]btf.Result, nk int) []analysis.Lens {
+	type acc struct {
+		n, ok int
+	}
+	bySec := map[string]*acc{}
+	for i, r := range res.Relocations {
+		if r.Section == "" {
+			continue
+		}
+		key := r.Func + "\x00" + r.Section
+		a := bySec[key]
+		if a == nil {
+			a = &acc{}
+			bySec[key] = a
+		}
+		a.n++
+		good := true
+		for _, v := range verdicts[i] {
+			if v.Outcome == btf.Failed || v.Poison {
+				good = false
+			}
+		}
+		if good {
+			a.ok++
+		}
+	}
+	lt := newMapper(src, encUTF8)
+	var lenses []analysis.Lens
+	for _, it := range outline(src) {
+		if it.kind != outlineProgram {
+			continue
+		}
+		a := bySec[it.name+"\x00"+it.section]
+		n, ok := 0, 0
+		if a != nil {
+			n, ok = a.n, a.ok
+		}
+		title := fmt.Sprintf("SEC %s: %d relocation%s", it.section, n, plural(n))
+		if nk > 0 && n > 0 {
+			title += fmt.Sprintf(", %d/%d resolve on all %d kernel%s", ok, n, nk, plural(nk))
+		}
+		p := lt.position(it.start)
+		pos := compiler.Position{File: res.Path, Line: int(p.Line) + 1, Col: int(p.Character) + 1, Offset: it.start}
+		lenses = append(lenses, analysis.Lens{Range: compiler.Range{Start: pos, End: pos}, Title: title})
+	}
+	sort.SliceStable(lenses, func(i, j int) bool { return lenses[i].Range.Start.Offset < lenses[j].Range.Start.Offset })
+	return lenses
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
