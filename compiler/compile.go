@@ -30,6 +30,7 @@ type Result struct {
 	Relocations []Relocation
 	Externs     []Extern
 	Diagnostics []Diagnostic // errors: when there is one, Relocations may be incomplete
+	Facts                    // functions, probe reads, direct reads, guards (facts.go)
 }
 
 // HasErrors reports whether the file failed to compile.
@@ -152,6 +153,7 @@ func extract(res *Result, ast *cc.AST, path string, src []byte, pragmas *pragmaR
 	x := newExtractor(ast, path, src, pragmas)
 	res.Relocations = x.relocations()
 	res.Externs = x.externs()
+	x.addFacts(res)
 	res.Diagnostics = append(res.Diagnostics, x.diags...)
 }
 

@@ -95,6 +95,22 @@ type Relocation struct {
 
 	// Local is the root type as BTF (what clang writes into .BTF for this record).
 	Local btf.Type
+
+	// Guards are the CO-RE existence checks that dominate the access: it runs only where
+	// each evaluates to its Want (if/else, early return, ?:, &&, ||, through static
+	// helpers' call sites). Set by the facts pass (facts.go, guards.go).
+	Guards []Guard
+	// Stmt is the statement of the enclosing block that holds the access, where a guard
+	// can be inserted; zero when it is not written in the main file.
+	Stmt Range
+}
+
+// Guard is a CO-RE existence check (field_exists, type_exists, enumval_exists or
+// type_matches) the code of a relocation depends on: the code runs only when the check
+// evaluates to Want on the target kernel.
+type Guard struct {
+	Check Relocation // the check's own relocation record (its Guards are not set)
+	Want  bool
 }
 
 // Key is the identity clang's records have: kind, root type, access string.
