@@ -86,9 +86,13 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 		c.stats.full.Add(1)
 		return u.compileFull(), nil
 	}
-	p, err := c.preamble(ctx, u, text)
+	p, cold, err := c.preamble(ctx, u, text)
 	if err != nil {
 		return nil, err
+	}
+	if cold != nil {
+		c.stats.full.Add(1)
+		return cold, nil
 	}
 	if p.err != nil {
 		// The headers themselves do not compile (a missing include, say): the full run
@@ -98,9 +102,8 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 	}
 	body := u.src[end:]
 	names := map[string]bool{}
-	for _, id := range identRE.FindAll(body, -1) {
-		names[string(id)] = true
-	}
+	bodyText := string(body)
+	scanIdents(bodyText, func(s, e int) { names[bodyText[s:e]] = true })
 	c.mu.Lock()
 	for n := range c.learned[u.path] {
 		names[n] = true
@@ -132,8 +135,10 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 	}
 }
 
-// preamble returns the indexed preamble for u, building it once for every waiter.
-func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, error) {
+// preamble returns the indexed preamble for u, building it once for every waiter. The
+// caller that builds it compiles its file in full and indexes the headers from that same
+// parse: it gets that full result as cold, and the first compile costs one parse.
+func (c *Cache) preamble(ctx context.Context, u *unit, text string) (p *preamble, cold *Result, err error) {
 	key := preambleKey(u, text)
 	for {
 		c.mu.Lock()
@@ -147,21 +152,29 @@ func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, 
 				defer func() {
 					if r := recover(); r != nil {
 						s.p = &preamble{err: fmt.Errorf("internal error indexing the headers: %v", r)}
+						cold = nil
 					}
 				}()
-				s.p = buildPreamble(u, text)
+				fsys := u.fsys.recording()
+				res, ast, pragmas := u.runFull(fsys)
+				if ast != nil {
+					s.p = indexPreamble(ast, pragmas, fsys, u.path, len(text), text)
+					cold = res
+				} else {
+					s.p = buildPreamble(u, text)
+				}
 			}()
 			c.stats.builds.Add(1)
-			return s.p, nil
+			return s.p, cold, nil
 		}
 		c.mu.Unlock()
 		select {
 		case <-s.ready:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		if s.p.fresh() {
-			return s.p, nil
+			return s.p, nil, nil
 		}
 		c.mu.Lock()
 		if c.preambles[key] == s {

@@ -115,27 +115,34 @@ func baseSources(cfg *cc.Config) []cc.Source {
 
 // compileFull translates the file with every header it includes.
 func (u *unit) compileFull() *Result {
+	res, _, _ := u.runFull(u.fsys)
+	return res
+}
+
+// runFull is compileFull that also returns the syntax tree (nil when the file does not
+// compile) and the pragma ranges, for indexing the headers.
+func (u *unit) runFull(fsys *overlayFS) (*Result, *cc.AST, *pragmaRanges) {
 	res := &Result{Path: u.path, Flags: u.flags}
-	var pragmas pragmaRanges
-	cfg, err := newConfig(u.flags, u.fsys, pragmas.handle)
+	pragmas := &pragmaRanges{}
+	cfg, err := newConfig(u.flags, fsys, pragmas.handle)
 	if err != nil {
 		res.Diagnostics = append(res.Diagnostics, Diagnostic{Severity: "error", Message: err.Error(), Range: Range{Start: Position{File: u.path, Line: 1, Col: 1}, End: Position{File: u.path, Line: 1, Col: 1}}})
-		return res
+		return res, nil, nil
 	}
 	sources := baseSources(cfg)
 	for _, inc := range u.flags.Includes {
-		sources = append(sources, cc.Source{Name: inc, FS: u.fsys})
+		sources = append(sources, cc.Source{Name: inc, FS: fsys})
 	}
 	mainSrc := mainSource(u.src)
 	sources = append(sources, cc.Source{Name: u.path, Value: mainSrc})
 	ast, err := translate(cfg, sources)
 	if err != nil {
 		res.Diagnostics = append(res.Diagnostics, parseErrors(err, u.path, mainSrc)...)
-		return res
+		return res, nil, nil
 	}
 	pragmas.finish()
-	extract(res, ast, u.path, mainSrc, &pragmas)
-	return res
+	extract(res, ast, u.path, mainSrc, pragmas)
+	return res, ast, pragmas
 }
 
 // extract fills in the relocations; a bug in it becomes a diagnostic, never a crash.

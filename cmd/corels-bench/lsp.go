@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"go.lsp.dev/jsonrpc2"
+	"go.lsp.dev/protocol"
+	"go.lsp.dev/uri"
+)
+
+// serverResult is one language server's run of the edit script.
+type serverResult struct {
+	first time.Duration   // didOpen → first diagnostics
+	lat   []time.Duration // didChange → diagnostics of that version
+}
+
+// pipe joins a child's stdout and stdin into the stream jsonrpc2 reads and writes.
+type pipe struct {
+	io.Reader
+	io.WriteCloser
+}
+
+// diagWaiter hands each publishDiagnostics to whoever waits for that version.
+type diagWaiter struct {
+	protocol.UnimplementedClient
+	mu      sync.Mutex
+	version int32
+	seen    chan int32
+}
+
+func (w *diagWaiter) PublishDiagnostics(_ context.Context, p *protocol.PublishDiagnosticsParams) error {
+	v, ok := p.Version.Get()
+	if !ok {
+		// Servers that omit the version: attribute it to the newest edit.
+		w.mu.Lock()
+		v = w.version
+		w.mu.Unlock()
+	}
+	select {
+	case w.seen <- v:
+	default:
+	}
+	return nil
+}
+
+func (w *diagWaiter) Configuration(context.Context, *protocol.ConfigurationParams) ([]protocol.LSPAny, error) {
+	return nil, nil
+}
+
+func (w *diagWaiter) WorkDoneProgressCreate(context.Context, *protocol.WorkDoneProgressCreateParams) error {
+	return nil
+}
+
+func (w *diagWaiter) Progress(context.Context, *protocol.ProgressParams) error     { return nil }
+func (w *diagWaiter) LogMessage(context.Context, *protocol.LogMessageParams) error { return nil }
+func (w *diagWaiter) ShowMessage(context.Context, *protocol.ShowMessageParams) error {
+	return nil
+}
+
+// wait blocks until diagnostics for version v (or newer) arrive.
+func (w *diagWaiter) wait(v int32, timeout time.Duration) error {
+	deadline := time.After(timeout)
+	for {
+		select {
+		case got := <-w.seen:
+			if got >= v {
+				return nil
+			}
+		case <-deadline:
+			return fmt.Errorf("no diagnostics for version %d within %v", v, timeout)
+		}
+	}
+}
+
+// benchServer runs the edit script against a language server started from cmdline, in a
+// temporary workspace holding a copy of the file and its compile_commands.json.
+func benchServer(cmdline, path string, src []byte, script []string, incl string) (*serverResult, error) {
+	dir, err := os.MkdirTemp("", "corels-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, filepath.Base(path))
+	if err := os.WriteFile(file, src, 0o644); err != nil {
+		return nil, err
+	}
+	if err := compileCommands(dir, file, incl); err != nil {
+		return nil, err
+	}
+	args := strings.Fields(cmdline)
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Dir = dir
+	cmd.Stderr = io.Discard
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	w := &diagWaiter{seen: make(chan int32, 64)}
+	ctx, conn, server := protocol.NewClient(ctx, w, jsonrpc2.NewStream(pipe{stdout, stdin}))
+	defer conn.Close()
+
+	root := uri.File(dir)
+	if _, err := server.Initialize(ctx, &protocol.InitializeParams{RootURI: &root}); err != nil {
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	if err := server.Initialized(ctx, &protocol.InitializedParams{}); err != nil {
+		return nil, err
+	}
+	doc := uri.File(file)
+	r := &serverResult{}
+	start := time.Now()
+	if err := server.DidOpen(ctx, &protocol.DidOpenTextDocumentParams{TextDocument: protocol.TextDocumentItem{
+		URI: doc, LanguageID: "c", Version: 1, Text: string(src),
+	}}); err != nil {
+		return nil, err
+	}
+	if err := w.wait(1, 5*time.Minute); err != nil {
+		return nil, err
+	}
+	r.first = time.Since(start)
+	for i, text := range script {
+		v := int32(i + 2)
+		w.mu.Lock()
+		w.version = v
+		w.mu.Unlock()
+		t := time.Now()
+		if err := server.DidChange(ctx, &protocol.DidChangeTextDocumentParams{
+			TextDocument:   protocol.VersionedTextDocumentIdentifier{TextDocumentIdentifier: protocol.TextDocumentIdentifier{URI: doc}, Version: v},
+			ContentChanges: []protocol.TextDocumentContentChangeEvent{&protocol.TextDocumentContentChangeWholeDocument{Text: text}},
+		}); err != nil {
+			return nil, err
+		}
+		if err := w.wait(v, time.Minute); err != nil {
+			return nil, err
+		}
+		r.lat = append(r.lat, time.Since(t))
+	}
+	server.Shutdown(ctx)
+	server.Exit(ctx)
+	return r, nil
+}
