@@ -543,3 +543,5 @@ func (e *env) rawWrite(b []byte) {
 func frame(body string) []byte {
 	return []byte(fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body))
 }
+
+func fileURI(path string) uri.URI { return uri.File(path) }

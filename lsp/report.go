@@ -132,47 +132,61 @@ func verdictText(v btf.Result) string {
 	return fmt.Sprintf("%d", v.Target)
 }
 
-// basicLenses summarizes relocations per program (SEC function), placed on the program.
+// basicLenses summarizes relocations per program (SEC function), placed on the program:
+// how many, and on how many kernels all of them resolve. A relocation belongs to the
+// program of its function (BPF_PROG-style macros name the inner function ____NAME), else
+// to the only program of its section.
 func basicLenses(res *compiler.Result, src []byte, verdicts [][]btf.Result, nk int) []analysis.Lens {
-	type acc struct {
-		n, ok int
+	progs := []outlineItem{}
+	for _, it := range outline(src) {
+		if it.kind == outlineProgram {
+			progs = append(progs, it)
+		}
 	}
-	bySec := map[string]*acc{}
+	type acc struct {
+		n      int
+		failed map[int]bool // kernels on which some relocation fails
+	}
+	accs := make([]acc, len(progs))
+	for i := range accs {
+		accs[i].failed = map[int]bool{}
+	}
 	for i, r := range res.Relocations {
-		if r.Section == "" {
-			continue
-		}
-		key := r.Func + "\x00" + r.Section
-		a := bySec[key]
-		if a == nil {
-			a = &acc{}
-			bySec[key] = a
-		}
-		a.n++
-		good := true
-		for _, v := range verdicts[i] {
-			if v.Outcome == btf.Failed || v.Poison {
-				good = false
+		owner := -1
+		for j, p := range progs {
+			if r.Func == p.name || r.Func == "____"+p.name {
+				owner = j
+				break
 			}
 		}
-		if good {
-			a.ok++
+		if owner < 0 {
+			for j, p := range progs {
+				if p.section == r.Section && r.Section != "" {
+					if owner >= 0 {
+						owner = -2 // ambiguous
+						break
+					}
+					owner = j
+				}
+			}
+		}
+		if owner < 0 {
+			continue
+		}
+		accs[owner].n++
+		for k, v := range verdicts[i] {
+			if v.Outcome == btf.Failed || v.Poison {
+				accs[owner].failed[k] = true
+			}
 		}
 	}
 	lt := newMapper(src, encUTF8)
 	var lenses []analysis.Lens
-	for _, it := range outline(src) {
-		if it.kind != outlineProgram {
-			continue
-		}
-		a := bySec[it.name+"\x00"+it.section]
-		n, ok := 0, 0
-		if a != nil {
-			n, ok = a.n, a.ok
-		}
-		title := fmt.Sprintf("SEC %s: %d relocation%s", it.section, n, plural(n))
-		if nk > 0 && n > 0 {
-			title += fmt.Sprintf(", %d/%d resolve on all %d kernel%s", ok, n, nk, plural(nk))
+	for j, it := range progs {
+		a := accs[j]
+		title := fmt.Sprintf("SEC %s: %d relocation%s", it.section, a.n, plural(a.n))
+		if nk > 0 && a.n > 0 {
+			title += fmt.Sprintf(", resolve on %d/%d kernel%s", nk-len(a.failed), nk, plural(nk))
 		}
 		p := lt.position(it.start)
 		pos := compiler.Position{File: res.Path, Line: int(p.Line) + 1, Col: int(p.Character) + 1, Offset: it.start}
@@ -188,3 +202,6 @@ func plural(n int) string {
 	}
 	return "s"
 }
+
+// analysisWired is true once analysisFunc is analysis.Analyze.
+const analysisWired = false

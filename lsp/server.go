@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -210,16 +211,17 @@ func (s *Server) middleware(next jsonrpc2.Handler) jsonrpc2.Handler {
 	return func(ctx context.Context, req *jsonrpc2.Request) (result any, err error) {
 		method := req.Method()
 		isCall := req.IsCall()
-		if err := s.admit(method, isCall); err != nil {
-			if !isCall {
-				s.log.Debug("dropped notification", "method", method, "why", err)
-				return nil, nil
-			}
-			return nil, err
-		}
+		admitErr := s.admit(method, isCall)
 		if isCall {
 			jsonrpc2.Async(ctx)
 			method = req.Method() // the request was cloned by Async
+		}
+		if admitErr != nil {
+			if !isCall {
+				s.log.Debug("dropped notification", "method", method, "why", admitErr)
+				return nil, nil
+			}
+			return nil, admitErr
 		}
 		start := time.Now()
 		defer func() {
@@ -235,8 +237,16 @@ func (s *Server) middleware(next jsonrpc2.Handler) jsonrpc2.Handler {
 				s.initialized()
 			}
 			if !isCall && err != nil {
-				s.log.Warn("notification failed", "method", method, "err", err)
+				if strings.HasPrefix(method, "$/") {
+					s.log.Debug("notification ignored", "method", method, "err", err)
+				} else {
+					s.log.Warn("notification failed", "method", method, "err", err)
+				}
 				err = nil
+			}
+			if isCall && errors.Is(err, jsonrpc2.ErrParse) {
+				// The message parsed; its params did not.
+				err = jsonrpc2.Errorf(jsonrpc2.InvalidParams, "corels: invalid params for %s: %v", method, err)
 			}
 			if isCall && err == nil && ctx.Err() != nil {
 				result, err = nil, protocol.ErrRequestCancelled

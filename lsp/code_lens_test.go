@@ -1,0 +1,38 @@
+package lsp
+
+import (
+	"strings"
+	"testing"
+
+	"go.lsp.dev/protocol"
+)
+
+func TestCodeLens(t *testing.T) {
+	e := newEnv(t, envOptions{init: map[string]any{"kernels": []string{synthKernel(t, "5.14.0-synth")}}})
+	text := readTestdata(t, "multi_prog.bpf.c")
+	needVmlinux(t)
+	e.server.DidChangeConfiguration(e.ctx, &protocol.DidChangeConfigurationParams{Settings: []byte(`{"compileFlags": ["-I", "` + testdata(t, "include") + `", "-D__TARGET_ARCH_x86"]}`)})
+	u := e.open(testdata(t, "multi_prog.bpf.c"), text)
+	lenses, err := e.server.CodeLens(e.ctx, &protocol.CodeLensParams{TextDocument: protocol.TextDocumentIdentifier{URI: u}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secs []string
+	for _, it := range outline([]byte(text)) {
+		if it.kind == outlineProgram {
+			secs = append(secs, it.section)
+		}
+	}
+	if len(lenses) != len(secs) || len(secs) != 3 {
+		t.Fatalf("%d lenses for programs %v", len(lenses), secs)
+	}
+	for i, l := range lenses {
+		if !strings.Contains(l.Command.Title, secs[i]) || !strings.Contains(l.Command.Title, "relocation") {
+			t.Errorf("lens %d: %q", i, l.Command.Title)
+		}
+		if l.Range.Start != posOf(t, text, `SEC("`+secs[i]+`")`, 0, 0) {
+			t.Errorf("lens %d at %v", i, l.Range.Start)
+		}
+		t.Logf("%d:%d %s", l.Range.Start.Line+1, l.Range.Start.Character+1, l.Command.Title)
+	}
+}

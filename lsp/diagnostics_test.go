@@ -1,0 +1,113 @@
+package lsp
+
+import (
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"go.lsp.dev/protocol"
+)
+
+// Edits supersede each other: runs for older versions are cancelled, only the newest is
+// published, with its version.
+func TestSupersededRunsAreNotPublished(t *testing.T) {
+	front := newGatedFront()
+	path := testdata(t, "seed.bpf.c")
+	e := newEnv(t, envOptions{server: Options{FrontEnd: front}})
+	u := e.open(path, readTestdata(t, "seed.bpf.c"))
+	e.waitDiagnostics(0, u, 1)
+	front.hold(path)
+	from := e.mark()
+	for v := int32(2); v <= 6; v++ {
+		e.edit(u, v, protocol.Range{Start: pos(0, 0), End: pos(0, 0)}, "\n")
+		time.Sleep(time.Duration(v%3) * 40 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the debounce fires; the run for v6 waits at the gate
+	front.release(path)
+	e.waitDiagnostics(from, u, 6)
+	time.Sleep(200 * time.Millisecond)
+	var versions []int32
+	for _, p := range e.publications(u) {
+		v, _ := p.Version.Get()
+		versions = append(versions, v)
+	}
+	if len(versions) != 2 || versions[0] != 1 || versions[1] != 6 {
+		t.Errorf("published versions %v, want [1 6]", versions)
+	}
+}
+
+// Under a stream of edits at random intervals, publications come in increasing version
+// order, the last edit is always published, and each publication matches the text of the
+// version it names.
+func TestPublicationsInOrderAndNeverStale(t *testing.T) {
+	e := newEnv(t, envOptions{server: Options{Debounce: 5 * time.Millisecond}, init: map[string]any{"relocationHints": "diagnostic"}})
+	text := readTestdata(t, "seed.bpf.c")
+	u := e.open(testdata(t, "seed.bpf.c"), text)
+	e.waitDiagnostics(0, u, 1)
+	base := posOf(t, text, "->dev", 0, 2).Line // the line of the sk_buff.dev relocation in v1
+	rng := rand.New(rand.NewSource(1))
+	const last = 60
+	for v := int32(2); v <= last; v++ {
+		e.edit(u, v, protocol.Range{Start: pos(0, 0), End: pos(0, 0)}, "\n") // every version moves the code down one line
+		time.Sleep(time.Duration(rng.Intn(15)) * time.Millisecond)
+	}
+	e.waitDiagnostics(0, u, last)
+	prev := int32(0)
+	for _, p := range e.publications(u) {
+		v, _ := p.Version.Get()
+		if v <= prev {
+			t.Errorf("version %d published after %d", v, prev)
+		}
+		prev = v
+		found := false
+		for _, d := range p.Diagnostics {
+			if diagCode(d) == "core-reloc" && strings.Contains(diagMessage(d), "sk_buff") {
+				found = true
+				if d.Range.Start.Line != base+uint32(v-1) {
+					t.Errorf("v%d: sk_buff.dev at line %d, want %d (diagnostics of another version)", v, d.Range.Start.Line, base+uint32(v-1))
+				}
+			}
+		}
+		if !found {
+			t.Errorf("v%d: no sk_buff relocation", v)
+		}
+	}
+	t.Logf("%d edits, %d publications", last-1, len(e.publications(u)))
+}
+
+// Clients that pull diagnostics get them from textDocument/diagnostic, never pushed.
+func TestPullDiagnostics(t *testing.T) {
+	caps := protocol.ClientCapabilities{TextDocument: &protocol.TextDocumentClientCapabilities{Diagnostic: &protocol.DiagnosticClientCapabilities{}}}
+	e := newEnv(t, envOptions{caps: caps, noInit: true})
+	res := e.initialize(envOptions{caps: caps, init: map[string]any{"relocationHints": "diagnostic"}})
+	if res.Capabilities.DiagnosticProvider == nil {
+		t.Fatal("no diagnosticProvider for a pull client")
+	}
+	text := readTestdata(t, "seed.bpf.c")
+	u := e.open(testdata(t, "seed.bpf.c"), text)
+	pull := func(prev *string) protocol.DocumentDiagnosticReport {
+		r, err := e.server.Diagnostic(e.ctx, &protocol.DocumentDiagnosticParams{TextDocument: protocol.TextDocumentIdentifier{URI: u}, PreviousResultID: prev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	full, ok := pull(nil).(*protocol.RelatedFullDocumentDiagnosticReport)
+	if !ok || full.Kind != "full" || full.ResultID == nil || len(findDiag(full.Items, "core-reloc")) != 3 {
+		t.Fatalf("first pull: %#v", full)
+	}
+	if un, ok := pull(full.ResultID).(*protocol.RelatedUnchangedDocumentDiagnosticReport); !ok || un.ResultID != *full.ResultID {
+		t.Errorf("second pull with the same id: %#v", un)
+	}
+	at := posOf(t, text, "return ifindex;", 0, 0)
+	e.edit(u, 2, protocol.Range{Start: at, End: at}, "int broken = ;\n\t")
+	next, ok := pull(full.ResultID).(*protocol.RelatedFullDocumentDiagnosticReport)
+	if !ok || *next.ResultID == *full.ResultID || len(findDiag(next.Items, "parse-error")) == 0 {
+		t.Errorf("pull after an edit: %#v", next)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(e.publications(u)); n != 0 {
+		t.Errorf("%d diagnostics pushed to a pull client", n)
+	}
+}
