@@ -188,7 +188,7 @@ func (c *testClient) CodeLensRefresh(context.Context) error   { return nil }
 
 // env is one client–server session.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	server protocol.Server
 	conn   jsonrpc2.Conn
@@ -223,7 +223,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, b := net.Pipe()
