@@ -83,4 +83,3 @@ func benchEdits(b *testing.B, debounce time.Duration) {
 	fmt.Fprintf(os.Stderr, "edit → publishDiagnostics over %d edits (debounce %v, full vmlinux.h): cold %.0f ms, p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 		len(lat), e.srv.debounce, ms(cold), ms(q(0.50)), ms(q(0.90)), ms(q(0.99)), ms(lat[len(lat)-1]))
 }
-
