@@ -62,12 +62,10 @@ func (t *tap) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write records before writing: the answer may be read before Write returns.
 func (t *tap) Write(p []byte) (int, error) {
-	n, err := t.inner.Write(p)
-	if n > 0 {
-		t.feed(&t.out, p[:n])
-	}
-	return n, err
+	t.feed(&t.out, p)
+	return t.inner.Write(p)
 }
 
 func (t *tap) Close() error { return t.inner.Close() }
