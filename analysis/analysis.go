@@ -2,6 +2,43 @@
 // on: findings with stable codes and quick fixes, hover text, inlay hints and per-program
 // summaries. It returns plain Go values; the language server and `corels check` present
 // the same findings. It knows nothing of the LSP.
+//
+// # API
+//
+//	rep := analysis.Analyze(res, src, analysis.Options{Kernels: kernels})
+//
+// res is a compiler.Result and src the exact text it was compiled from. Every position is
+// a compiler.Position (1-based line, byte column, byte Offset) in that text; an Edit's
+// range is a byte range of it. The Report holds:
+//
+//   - Findings, sorted by position: parse-error (compiler diagnostics), core-reloc (one
+//     hint per relocation written in the file), core-unresolved,
+//     core-field-missing-unguarded, probe-read-not-relocatable and direct-kernel-read, each
+//     with its quick fixes (a Fix is a title and text edits that keep the user's
+//     formatting; apply them with ApplyEdits);
+//   - Hints: "+0x510" after each relocated member access, kernels' offsets in the tooltip;
+//   - Lenses: one per SEC() program, "SEC kprobe/do_exit: 12 relocations, resolve on 3/3 kernels";
+//   - Verdicts: btf.Resolve of each relocation on each kernel.
+//
+// And answers, by byte offset:
+//
+//	rep.HoverAt(off) (Hover, bool)  // markdown for a relocated access, a type or enumerator of a CO-RE builtin, a __kconfig/__ksym extern
+//	rep.FindingsIn(start, end)      // findings overlapping a range, with their fixes (code actions)
+//	rep.FixesIn(start, end)         // just the fixes
+//	rep.HintsIn(start, end)         // inlay hints in a range
+//	rep.HasErrors()                 // an error finding (corels check exits 1)
+//
+// With no kernels in Options, nothing is resolved: no core-unresolved nor
+// core-field-missing-unguarded, hovers without kernel tables.
+//
+// # Rules
+//
+// Guards follow the loader and the verifier: a relocation failing on kernel K is harmless
+// when a dominating CO-RE existence check (compiler.Relocation.Guards) evaluates on K to
+// the value that skips it; the loader refusing the program (btf.Failed) is reported
+// whatever the guards. Probe reads and direct reads come from the compiler's facts
+// (compiler.Result.ProbeReads, DirectReads); direct reads are reported only in program
+// types whose context has no BTF (NonBTFSection).
 package analysis
 
 import (
@@ -95,6 +132,11 @@ type Report struct {
 	Findings []Finding
 	Hints    []InlayHint
 	Lenses   []Lens
-	// Verdicts[i] are the per-kernel results of Compile.Relocations[i], in Options.Kernels order.
+	// Verdicts[i] are the per-kernel results of Compile.Relocations[i], in Options.Kernels order
+	// (nil when the relocation has no local type).
 	Verdicts [][]btf.Result
+
+	src     []byte
+	kernels []*btf.Kernel
+	an      *analyzer
 }
