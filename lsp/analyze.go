@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -46,19 +47,20 @@ type file struct {
 
 // result is the analysis of one version of one file.
 type result struct {
-	seq     uint64 // unique per server process: the pull diagnostics result id
-	gen     uint64
-	doc     *document
-	path    string
-	version int32
-	text    []byte
-	cfg     *config
-	kernels []*btf.Kernel
-	compile *compiler.Result
-	report  *analysis.Report
-	hover   func(offset int) (analysis.Hover, bool)
-	notes   []analysis.Finding // the server's own findings (generated vmlinux.h, compile failure)
-	took    time.Duration
+	seq      uint64 // unique per server process: the pull diagnostics result id
+	gen      uint64
+	doc      *document
+	path     string
+	version  int32
+	text     []byte
+	cfg      *config
+	kernels  []*btf.Kernel
+	compile  *compiler.Result
+	report   *analysis.Report
+	hover    func(offset int) (analysis.Hover, bool)
+	notes    []analysis.Finding // the server's own findings (generated vmlinux.h, compile failure)
+	took     time.Duration
+	diskTime time.Time // files that are not open: the modification time analysed
 
 	mapOnce sync.Once
 	m       *mapper
@@ -184,7 +186,9 @@ func (s *Server) run(f *file, gen uint64) {
 	f.mu.Unlock()
 	defer cancel()
 
+	stop := s.progressIfSlow(slowAnalysis, "Analysing "+filepath.Base(doc.path), "parsing its headers")
 	r := s.analyze(ctx, doc)
+	stop()
 	if ctx.Err() != nil {
 		return // superseded; the newer generation publishes
 	}
@@ -325,6 +329,39 @@ func (s *Server) publish(f *file, r *result) {
 	s.logErr("publishDiagnostics", s.client.PublishDiagnostics(s.ctx, params))
 }
 
+// slowAnalysis is how long an analysis runs before the user is shown progress (the
+// first analysis of a file parses all its headers).
+const slowAnalysis = 400 * time.Millisecond
+
+// progressIfSlow shows $/progress if the work it brackets takes longer than d; call the
+// returned function when the work is done.
+func (s *Server) progressIfSlow(d time.Duration, title, msg string) (stop func()) {
+	var mu sync.Mutex
+	var p *progress
+	done := false
+	t := time.AfterFunc(d, func() {
+		s.goSafe("progress", func() {
+			q := s.beginProgress(title, msg)
+			mu.Lock()
+			defer mu.Unlock()
+			if done {
+				q.end("done")
+				return
+			}
+			p = q
+		})
+	})
+	return func() {
+		t.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		done = true
+		if p != nil {
+			p.end("done")
+		}
+	}
+}
+
 // errFileClosed answers requests for a file closed while they waited.
 var errFileClosed = jsonrpc2.NewError(protocol.CodeContentModified, "document was closed")
 
@@ -399,15 +436,16 @@ func (s *Server) analyzeClosed(ctx context.Context, u uri.URI, path string) (*re
 	r := s.closed[path]
 	cfg := s.cfg
 	s.mu.Unlock()
-	if r != nil && r.cfg == cfg && r.doc.version == int32(st.ModTime().UnixNano()%(1<<31)) && len(r.text) == int(st.Size()) {
+	if r != nil && r.cfg == cfg && r.diskTime.Equal(st.ModTime()) && len(r.text) == int(st.Size()) {
 		return r, nil
 	}
 	text, err := readDisk(path)
 	if err != nil {
 		return nil, err
 	}
-	doc := &document{uri: u, path: path, lang: "c", version: int32(st.ModTime().UnixNano() % (1 << 31)), text: text}
+	doc := &document{uri: u, path: path, lang: "c", text: text}
 	r = s.analyze(ctx, doc)
+	r.diskTime = st.ModTime()
 	if ctx.Err() != nil {
 		return nil, protocol.ErrRequestCancelled
 	}

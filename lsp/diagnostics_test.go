@@ -111,3 +111,22 @@ func TestPullDiagnostics(t *testing.T) {
 		t.Errorf("%d diagnostics pushed to a pull client", n)
 	}
 }
+
+// A slow analysis (the first parse of a file's headers) shows $/progress.
+func TestSlowAnalysisProgress(t *testing.T) {
+	front := newGatedFront()
+	path := testdata(t, "seed.bpf.c")
+	front.hold(path)
+	yes := true
+	caps := protocol.ClientCapabilities{Window: &protocol.WindowClientCapabilities{WorkDoneProgress: &yes}}
+	e := newEnv(t, envOptions{caps: caps, server: Options{FrontEnd: front}})
+	e.open(path, readTestdata(t, "seed.bpf.c"))
+	e.waitMsg(0, "progress begin", func(m wireMsg) bool {
+		return m.Method == protocol.MethodProgress && strings.Contains(string(m.Params), `"title":"Analysing seed.bpf.c"`)
+	})
+	front.release(path)
+	e.waitMsg(0, "diagnostics", func(m wireMsg) bool { return m.Method == protocol.MethodTextDocumentPublishDiagnostics })
+	e.waitMsg(0, "progress end", func(m wireMsg) bool {
+		return m.Method == protocol.MethodProgress && strings.Contains(string(m.Params), `"kind":"end"`) && strings.Contains(string(m.Params), "done")
+	})
+}

@@ -259,8 +259,10 @@ func readDisk(path string) ([]byte, error) {
 	return data, nil
 }
 
-// overlay returns the unsaved buffers of open documents other than path, for the
-// compiler.
+// overlay returns the unsaved buffers of open headers (documents corels does not analyse
+// by themselves) other than path, for the compiler. Other open C files are left out: the
+// compiler's preamble cache keys on the overlay, and a keystroke in one program must not
+// invalidate another's headers.
 func (s *Server) overlay(except string) map[string][]byte {
 	s.mu.Lock()
 	files := make([]*file, 0, len(s.files))
@@ -273,7 +275,7 @@ func (s *Server) overlay(except string) map[string][]byte {
 		f.mu.Lock()
 		doc := f.doc
 		f.mu.Unlock()
-		if doc == nil || doc.path == except {
+		if doc == nil || doc.path == except || doc.analyzable() {
 			continue
 		}
 		if ov == nil {
