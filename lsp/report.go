@@ -12,12 +12,20 @@ import (
 
 // analyzeFunc is the analysis step of the pipeline: compile result × kernels → report,
 // plus the hover lookup of that report.
-var analyzeFunc = basicAnalyze
+var analyzeFunc = analyze
 
-// basicAnalyze is the server's own minimal analysis, used until analysis.Analyze is
-// wired in: parse errors, one core-reloc hint per relocation with its verdict on each
-// kernel, core-unresolved when a relocation fails somewhere, inlay hints, per-program
-// lenses and hovers, all from compiler.Result and btf.Resolve.
+func analyze(res *compiler.Result, src []byte, opts analysis.Options) (*analysis.Report, func(int) (analysis.Hover, bool)) {
+	r := analysis.Analyze(res, src, opts)
+	return r, r.HoverAt
+}
+
+// analysisWired is true once analyzeFunc is analysis.Analyze.
+const analysisWired = true
+
+// basicAnalyze is the server's own minimal analysis from compiler.Result and btf.Resolve
+// (parse errors, one core-reloc hint per relocation, core-unresolved, inlay hints,
+// per-program lenses and hovers). It served before analysis.Analyze existed; tests use it
+// to exercise the protocol side by itself.
 func basicAnalyze(res *compiler.Result, src []byte, opts analysis.Options) (*analysis.Report, func(int) (analysis.Hover, bool)) {
 	rep := &analysis.Report{Path: res.Path, Compile: res}
 	for _, d := range res.Diagnostics {
@@ -202,6 +210,3 @@ func plural(n int) string {
 	}
 	return "s"
 }
-
-// analysisWired is true once analysisFunc is analysis.Analyze.
-const analysisWired = false
