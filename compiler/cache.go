@@ -211,7 +211,8 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	for n := range names {
 		list = append(list, n)
 	}
-	pruned := p.render(p.closure(list))
+	picked, reached := p.closure(list)
+	pruned := p.render(picked, reached)
 
 	res := &Result{Path: u.path, Flags: u.flags}
 	var pragmas pragmaRanges

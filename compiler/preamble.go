@@ -78,7 +78,8 @@ type preamble struct {
 	decls   []*ppDecl           // top-level declarations of every header, in translation order
 	byName  map[string][]int    // global name → indices of decls declaring it
 	macros  map[string][]string // macro name → identifiers in its replacement list
-	defines string              // the final macro table as #define lines
+	defines map[string]string   // macro name → the #undef/#define lines that recreate it
+	sorted  []string            // every macro and declared name, sorted: for token pasting
 	err     error               // the preamble itself does not compile
 	diags   []Diagnostic
 }
@@ -124,7 +125,7 @@ func buildPreamble(u *unit, text string) *preamble {
 // main file starts with the preamble text (the preamble alone, or the whole file: what
 // the main file declares, and macros it defines after the preamble, are left out).
 func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath string, end int, text string) *preamble {
-	p := &preamble{text: text, byName: map[string][]int{}, macros: map[string][]string{}, files: fsys.stamps()}
+	p := &preamble{text: text, byName: map[string][]int{}, macros: map[string][]string{}, defines: map[string]string{}, files: fsys.stamps()}
 	// One string per header: declaration texts are slices of it, not copies.
 	contents := map[string]string{}
 	for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {
@@ -148,7 +149,6 @@ func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath
 		}
 		p.decls = append(p.decls, d)
 	}
-	var defs strings.Builder
 	names := make([]string, 0, len(ast.Macros))
 	for n := range ast.Macros {
 		names = append(names, n)
@@ -160,16 +160,28 @@ func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath
 		if strings.HasPrefix(mp.Filename, "<") || mp.Filename == "" || mp.Filename == mainPath && mp.Offset >= end {
 			continue
 		}
+		params := map[string]bool{}
+		for _, t := range m.Params {
+			params[t.SrcStr()] = true
+		}
 		var ids []string
 		for _, t := range m.ReplacementList() {
-			if t.Ch == rune(cc.IDENTIFIER) {
+			if t.Ch == rune(cc.IDENTIFIER) && !params[t.SrcStr()] {
 				ids = append(ids, t.SrcStr())
 			}
 		}
 		p.macros[n] = ids
-		defs.WriteString(renderMacro(m))
+		p.defines[n] = renderMacro(m)
 	}
-	p.defines = defs.String()
+	for n := range p.byName {
+		p.sorted = append(p.sorted, n)
+	}
+	for n := range p.macros {
+		if _, dup := p.byName[n]; !dup {
+			p.sorted = append(p.sorted, n)
+		}
+	}
+	sort.Strings(p.sorted)
 	return p
 }
 
@@ -431,8 +443,9 @@ func hasEllipsis(params []cc.Token) bool {
 }
 
 // closure returns the indices of the declarations that declare any of the names, and of
-// those their declarations need, in translation order.
-func (p *preamble) closure(names []string) []int {
+// those their declarations need, in translation order; and every name reached, macros
+// included (a macro reaches the identifiers of its replacement list).
+func (p *preamble) closure(names []string) ([]int, map[string]bool) {
 	need := map[string]bool{}
 	var queue []string
 	add := func(n string) {
@@ -450,6 +463,13 @@ func (p *preamble) closure(names []string) []int {
 		queue = queue[1:]
 		for _, id := range p.macros[n] {
 			add(id)
+			// Token pasting makes names no text spells out: libbpf's
+			// ___bpf_apply(___bpf_kprobe_args, 2) becomes ___bpf_kprobe_args2, and
+			// BPF_FIELD_##info becomes BPF_FIELD_EXISTS. A name from a macro's body
+			// reaches the names it can be pasted into.
+			for _, pasted := range p.pastedFrom(id) {
+				add(pasted)
+			}
 		}
 		for _, i := range p.byName[n] {
 			if picked[i] {
@@ -466,6 +486,32 @@ func (p *preamble) closure(names []string) []int {
 		out = append(out, i)
 	}
 	sort.Ints(out)
+	return out, need
+}
+
+// pastedFrom lists the names that are prefix followed by upper-case letters, digits and
+// '_' (___core_read ## N, ___rd_p ## 3, BPF_FIELD_ ## EXISTS).
+func (p *preamble) pastedFrom(prefix string) []string {
+	if len(prefix) < 4 {
+		return nil
+	}
+	var out []string
+	i := sort.SearchStrings(p.sorted, prefix)
+	for ; i < len(p.sorted) && strings.HasPrefix(p.sorted[i], prefix); i++ {
+		rest := p.sorted[i][len(prefix):]
+		if rest == "" {
+			continue
+		}
+		upper := true
+		for _, c := range rest {
+			if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+				upper = false
+			}
+		}
+		if upper {
+			out = append(out, p.sorted[i])
+		}
+	}
 	return out
 }
 
@@ -473,8 +519,8 @@ const pushPreserve = "#pragma clang attribute push (__attribute__((preserve_acce
 
 // render writes the pruned header source: the picked declarations in order, each after a
 // #line marker, records of vmlinux.h-style pragma ranges inside a pragma push/pop again,
-// then the preamble's final macro table.
-func (p *preamble) render(picked []int) string {
+// then the macros the file can reach (declaration texts never need one: see declText).
+func (p *preamble) render(picked []int, names map[string]bool) string {
 	var b strings.Builder
 	open := false
 	for _, i := range picked {
@@ -493,7 +539,16 @@ func (p *preamble) render(picked []int) string {
 		b.WriteString("#pragma clang attribute pop\n")
 	}
 	b.WriteString("#line 1 \"<preamble-macros>\"\n")
-	b.WriteString(p.defines)
+	macros := make([]string, 0, len(names))
+	for n := range names {
+		if _, ok := p.defines[n]; ok {
+			macros = append(macros, n)
+		}
+	}
+	sort.Strings(macros)
+	for _, n := range macros {
+		b.WriteString(p.defines[n])
+	}
 	return b.String()
 }
 
