@@ -231,7 +231,11 @@ func (s *Server) analyze(ctx context.Context, doc *document) (r *result) {
 	if err != nil {
 		r.notes = append(r.notes, internalError(doc.path, "corels: build flags: "+err.Error()))
 	}
-	in := compiler.Input{Path: doc.path, Source: doc.text, Flags: flags, Overlay: s.overlay(doc.path)}
+	src := doc.text
+	if src == nil {
+		src = []byte{} // nil would make the compiler read the disk
+	}
+	in := compiler.Input{Path: doc.path, Source: src, Flags: flags, Overlay: s.overlay(doc.path)}
 	if ks == nil { // before initialized: the default configuration
 		ks = &kernelSet{done: make(chan struct{})}
 		close(ks.done)

@@ -2,11 +2,15 @@ package lsp
 
 import (
 	"math/rand"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"go.lsp.dev/protocol"
+
+	"github.com/corels/corels/compiler"
 )
 
 // Edits supersede each other: runs for older versions are cancelled, only the newest is
@@ -129,4 +133,45 @@ func TestSlowAnalysisProgress(t *testing.T) {
 	e.waitMsg(0, "progress end", func(m wireMsg) bool {
 		return m.Method == protocol.MethodProgress && strings.Contains(string(m.Params), `"kind":"end"`) && strings.Contains(string(m.Params), "done")
 	})
+}
+
+// An error in an included header is shown in the main file (the compiler's findings are
+// placed at its start, the header position in the message; findings whose range names the
+// header are moved to the #include line by findingRange), never lost.
+func TestHeaderErrorOnInclude(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bad.h"), []byte("int y = ;\nint x;\n"), 0o644)
+	text := "// a program\n#include \"bad.h\"\nint f(void) { return x; }\n"
+	e := newEnv(t, envOptions{})
+	u := e.open(filepath.Join(dir, "main.bpf.c"), text)
+	p := e.waitDiagnostics(0, u, 1)
+	errs := findDiag(p.Diagnostics, "parse-error")
+	if len(errs) == 0 {
+		t.Fatalf("no parse error: %v", p.Diagnostics)
+	}
+	d := errs[0]
+	if d.Range.Start.Line > 1 || !strings.Contains(diagMessage(d), "bad.h:1:") {
+		t.Errorf("header error shown at %v: %q", d.Range, diagMessage(d))
+	}
+	// An empty document is analysed as empty, not read from disk.
+	from := e.mark()
+	e.replaceAll(u, 2, "")
+	if p := e.waitDiagnostics(from, u, 2); len(p.Diagnostics) != 0 {
+		t.Errorf("empty document: %v", p.Diagnostics)
+	}
+}
+
+func TestFindingRangeInHeader(t *testing.T) {
+	text := []byte("// x\n#include <bpf/bpf_helpers.h>\n#include \"local.h\"\nint x;\n")
+	r := &result{path: "/w/main.bpf.c", text: text}
+	m := newMapper(text, encUTF16)
+	at := compiler.Position{File: "/w/local.h", Line: 3, Col: 5}
+	rng, prefix := findingRange(r, m, compiler.Range{Start: at, End: at})
+	if rng.Start != pos(2, 0) || rng.End != pos(2, 18) || prefix != "in /w/local.h:3:5: " {
+		t.Errorf("%v %q", rng, prefix)
+	}
+	other := compiler.Position{File: "/usr/include/linux/types.h", Line: 1, Col: 1}
+	if rng, _ := findingRange(r, m, compiler.Range{Start: other, End: other}); rng.Start != pos(1, 0) {
+		t.Errorf("unknown header: %v (want the first #include)", rng)
+	}
 }
