@@ -190,6 +190,19 @@ func preambleKey(u *unit, text string) string {
 	for _, m := range u.flags.Macros {
 		fmt.Fprintf(h, "%v\x00", m)
 	}
+	if u.fallbackKey != "" {
+		fmt.Fprintf(h, "fallback %s\x00", u.fallbackKey)
+	} else {
+		names := make([]string, 0, len(u.fsys.fallback))
+		for n := range u.fsys.fallback {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(h, "fallback %s\x00", n)
+			h.Write(u.fsys.fallback[n])
+		}
+	}
 	paths := make([]string, 0, len(u.fsys.overlay))
 	for p := range u.fsys.overlay {
 		if p != u.path {
@@ -243,6 +256,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	}
 	pragmas.finish()
 	extract(res, ast, u.path, mainSrc, &pragmas)
+	res.FallbacksUsed = p.fallbacks
 	return res, nil
 }
 

@@ -21,6 +21,14 @@ type Input struct {
 	Source  []byte            // its contents; nil reads Path from disk
 	Flags   *Flags            // nil: FindFlags(Path), else no flags
 	Overlay map[string][]byte // absolute path → contents that replace the disk's (unsaved buffers)
+
+	// Fallback headers, by include name ("vmlinux.h"), are found only when no include
+	// directory has the header: a vmlinux.h generated from the configured kernel for a
+	// program whose build has none. Result.FallbacksUsed says when one was used.
+	Fallback map[string][]byte
+	// FallbackKey identifies Fallback's contents for the preamble cache (a kernel's hash,
+	// say); empty: the contents are hashed on every compile.
+	FallbackKey string
 }
 
 // Result is what the compiler learned about one file.
@@ -30,7 +38,9 @@ type Result struct {
 	Relocations []Relocation
 	Externs     []Extern
 	Diagnostics []Diagnostic // errors: when there is one, Relocations may be incomplete
-	Facts                    // functions, probe reads, direct reads, guards (facts.go)
+	// FallbacksUsed names the fallback headers the file included (Input.Fallback).
+	FallbacksUsed []string
+	Facts         // functions, probe reads, direct reads, guards (facts.go)
 }
 
 // HasErrors reports whether the file failed to compile.
@@ -61,6 +71,8 @@ type unit struct {
 	src   []byte // as given; mainSrc() is what cc scans
 	flags *Flags
 	fsys  *overlayFS
+
+	fallbackKey string
 }
 
 func prepare(in Input) (*unit, error) {
@@ -88,7 +100,11 @@ func prepare(in Input) (*unit, error) {
 			flags = &Flags{Source: "none"}
 		}
 	}
-	return &unit{path: path, src: src, flags: flags, fsys: newOverlayFS(in.Overlay)}, nil
+	fsys := newOverlayFS(in.Overlay)
+	if len(in.Fallback) > 0 {
+		fsys = fsys.withFallback(in.Fallback)
+	}
+	return &unit{path: path, src: src, flags: flags, fsys: fsys, fallbackKey: in.FallbackKey}, nil
 }
 
 // MaxSourceSize bounds the main file: beyond it a file is not a BPF program anyone types.
@@ -142,6 +158,7 @@ func (u *unit) runFull(fsys *overlayFS) (*Result, *cc.AST, *pragmaRanges) {
 	}
 	pragmas.finish()
 	extract(res, ast, u.path, mainSrc, pragmas)
+	res.FallbacksUsed = fsys.fallbacksUsed()
 	return res, ast, pragmas
 }
 

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -18,6 +20,9 @@ import (
 type overlayFS struct {
 	overlay map[string][]byte
 	record  *readLog // when set, every file read is noted
+
+	fallback     map[string][]byte // fallbackDir/NAME → contents
+	fallbackUsed *sync.Map         // fallbackDir/NAME → true once read
 
 	mu    sync.Mutex
 	cache map[string]diskFile
@@ -41,7 +46,10 @@ type readLog struct {
 // recording returns a view of o that notes which disk files are read, with their size and
 // modification time, so a preamble knows when to rebuild.
 func (o *overlayFS) recording() *overlayFS {
-	return &overlayFS{overlay: o.overlay, cache: map[string]diskFile{}, record: &readLog{files: map[string]fileStamp{}}}
+	c := newOverlayFS(o.overlay)
+	c.fallback, c.fallbackUsed = o.fallback, o.fallbackUsed
+	c.record = &readLog{files: map[string]fileStamp{}}
+	return c
 }
 
 func (o *overlayFS) stamps() []fileStamp {
@@ -57,11 +65,45 @@ func (o *overlayFS) stamps() []fileStamp {
 	return out
 }
 
+// fallbackDir is the virtual include directory, searched last, that holds fallback
+// headers. No real path starts with it.
+const fallbackDir = "/<corels-fallback>"
+
+func (o *overlayFS) withFallback(headers map[string][]byte) *overlayFS {
+	c := newOverlayFS(o.overlay)
+	c.fallback = map[string][]byte{}
+	c.fallbackUsed = &sync.Map{}
+	for name, data := range headers {
+		c.fallback[filepath.Join(fallbackDir, name)] = data
+	}
+	return c
+}
+
+func (o *overlayFS) fallbacksUsed() []string {
+	if o.fallbackUsed == nil {
+		return nil
+	}
+	var out []string
+	o.fallbackUsed.Range(func(k, _ any) bool {
+		out = append(out, filepath.Base(k.(string)))
+		return true
+	})
+	sort.Strings(out)
+	return out
+}
+
 // ReadFile returns the contents the compiler sees for name.
 func (o *overlayFS) ReadFile(name string) ([]byte, error) {
 	name = filepath.Clean(name)
 	if data, ok := o.overlay[name]; ok {
 		return rewriteNamedVariadics(data), nil
+	}
+	if data, ok := o.fallback[name]; ok {
+		o.fallbackUsed.Store(name, true)
+		return data, nil
+	}
+	if strings.HasPrefix(name, fallbackDir) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
 	fi, err := os.Stat(name)
 	if err != nil {

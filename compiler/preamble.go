@@ -73,15 +73,16 @@ func onlySpaceBefore(src []byte, from, to int) bool {
 
 // preamble is a parsed and indexed preamble.
 type preamble struct {
-	text    string              // the main file's preamble it was built from
-	files   []fileStamp         // files read, to notice changes on disk
-	decls   []*ppDecl           // top-level declarations of every header, in translation order
-	byName  map[string][]int    // global name → indices of decls declaring it
-	macros  map[string][]string // macro name → identifiers in its replacement list
-	defines map[string]string   // macro name → the #undef/#define lines that recreate it
-	sorted  []string            // every macro and declared name, sorted: for token pasting
-	err     error               // the preamble itself does not compile
-	diags   []Diagnostic
+	text      string              // the main file's preamble it was built from
+	files     []fileStamp         // files read, to notice changes on disk
+	decls     []*ppDecl           // top-level declarations of every header, in translation order
+	byName    map[string][]int    // global name → indices of decls declaring it
+	macros    map[string][]string // macro name → identifiers in its replacement list
+	defines   map[string]string   // macro name → the #undef/#define lines that recreate it
+	sorted    []string            // every macro and declared name, sorted: for token pasting
+	fallbacks []string            // fallback headers the preamble includes
+	err       error               // the preamble itself does not compile
+	diags     []Diagnostic
 }
 
 type fileStamp struct {
@@ -125,7 +126,7 @@ func buildPreamble(u *unit, text string) *preamble {
 // main file starts with the preamble text (the preamble alone, or the whole file: what
 // the main file declares, and macros it defines after the preamble, are left out).
 func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath string, end int, text string) *preamble {
-	p := &preamble{text: text, byName: map[string][]int{}, macros: map[string][]string{}, defines: map[string]string{}, files: fsys.stamps()}
+	p := &preamble{text: text, byName: map[string][]int{}, macros: map[string][]string{}, defines: map[string]string{}, files: fsys.stamps(), fallbacks: fsys.fallbacksUsed()}
 	// One string per header: declaration texts are slices of it, not copies.
 	contents := map[string]string{}
 	for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {

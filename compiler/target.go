@@ -87,5 +87,9 @@ func newConfig(f *Flags, fsys *overlayFS, pragma func([]cc.Token) error) (*cc.Co
 		SysIncludePaths: append(append(append([]string{}, f.IncludeDirs...), f.SysDirs...), defaultSysIncludePaths...),
 	}
 	cfg.IncludePaths = append(cfg.IncludePaths, defaultSysIncludePaths...)
+	if fsys.fallback != nil { // searched after every real directory
+		cfg.IncludePaths = append(cfg.IncludePaths, fallbackDir)
+		cfg.SysIncludePaths = append(cfg.SysIncludePaths, fallbackDir)
+	}
 	return cfg, nil
 }

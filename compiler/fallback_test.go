@@ -1,0 +1,71 @@
+package compiler
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestFallbackHeader: a vmlinux.h the build lacks is served from memory, said so in the
+// result, and never shadows a real one.
+func TestFallbackHeader(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "p.bpf.c")
+	src := []byte("#include \"vmlinux.h\"\nint f(struct task_struct *t) { return t->pid; }\n")
+	fallback := map[string][]byte{"vmlinux.h": []byte("#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\nstruct task_struct { int state; int pid; };\n#pragma clang attribute pop\n")}
+	real := filepath.Join(dir, "inc")
+	if err := os.MkdirAll(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(real, "vmlinux.h"), []byte("struct task_struct { int pid; } __attribute__((preserve_access_index));\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		flags    []string
+		fallback map[string][]byte
+		want     string // relocation key, or "error"
+		used     string
+	}{
+		{"no header anywhere", nil, nil, "error", ""},
+		{"fallback", nil, fallback, "byte_off task_struct 0:1", "vmlinux.h"},
+		{"real header wins", []string{"-I", real}, fallback, "byte_off task_struct 0:0", ""},
+	}
+	for _, tt := range tests {
+		for _, mode := range []string{"full", "cache"} {
+			t.Run(tt.name+"/"+mode, func(t *testing.T) {
+				flags, _ := ParseFlags(tt.flags, "")
+				in := Input{Path: file, Source: src, Flags: flags, Fallback: tt.fallback}
+				var res *Result
+				var err error
+				if mode == "full" {
+					res, err = Compile(in)
+				} else {
+					c := NewCache()
+					for i := 0; i < 2; i++ { // the second compile is the pruned one
+						if res, err = c.Compile(context.Background(), in); err != nil {
+							break
+						}
+					}
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.want == "error" {
+					if !res.HasErrors() || !strings.Contains(res.Diagnostics[0].Message, "vmlinux.h") {
+						t.Fatalf("want an error naming vmlinux.h, got %v", res.Diagnostics)
+					}
+					return
+				}
+				if res.HasErrors() || len(res.Relocations) != 1 || res.Relocations[0].Key() != tt.want {
+					t.Fatalf("got %v %v, want %s", res.Relocations, res.Diagnostics, tt.want)
+				}
+				if got := strings.Join(res.FallbacksUsed, ","); got != tt.used {
+					t.Errorf("FallbacksUsed = %q, want %q", got, tt.used)
+				}
+			})
+		}
+	}
+}
