@@ -10,7 +10,7 @@ import (
 const usage = `corels — CO-RE relocations for eBPF C programs, while you type.
 
 Usage:
-  corels serve [--log FILE] [--log-level debug|info|warn|error]
+  corels serve [--log FILE] [--log-level debug|info|warn|error] [--memory-limit MiB]
       Run the language server on stdin/stdout (LSP 3.18).
   corels relocs [--format text|json] FILE... [-- CLANG_FLAGS...]
       List the CO-RE relocations clang-16 would emit for each file.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -39,6 +40,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	logFile := fs.String("log", "", "write the server log to `FILE` (default: stderr)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	memLimit := fs.Int("memory-limit", 256, "soft memory limit in `MiB` (the GC works harder near it; 0: none; GOMEMLIMIT wins when set)")
 	fs.Bool("stdio", true, "serve on stdin/stdout (the default and only transport; accepted for editors that pass it)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -64,6 +66,12 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: lvl}))
 
+	// A cold parse of vmlinux.h allocates ~800 MB of short-lived garbage; a soft limit keeps
+	// the resident size of a long-lived server near the live heap.
+	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(*memLimit) << 20)
+	}
+
 	out := os.Stdout
 	if w, ok := stdout.(*os.File); ok {
 		out = w
@@ -73,7 +81,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger.Info("corels serve", "version", lsp.Version, "pid", os.Getpid())
+	logger.Info("corels serve", "version", lsp.Version, "pid", os.Getpid(), "memoryLimitMiB", debug.SetMemoryLimit(-1)>>20)
 	err := lsp.Serve(ctx, stdio{in: os.Stdin, out: out}, lsp.Options{Logger: logger})
 	switch {
 	case err == nil:
