@@ -78,3 +78,31 @@ kernels: deps-golden
 # (version pinned in btf/default/extract.sh, recorded in btf/default/SOURCE).
 kernel-deb61:
 	bash btf/default/extract.sh
+
+# --- reliability (issue 8): fuzzing ---
+# Runs each fuzz target for FUZZTIME, one after the other, and prints per target its
+# time, exec count and corpus size (seeds + testdata/fuzz + what fuzzing kept in the Go
+# build cache). Logs go to build/fuzz/. Example: make fuzz FUZZTIME=60s FUZZ_TARGETS=btf:FuzzResolve
+FUZZTIME ?= 10m
+FUZZPARALLEL ?= 1
+FUZZMINIMIZE ?= 10s
+FUZZ_TARGETS ?= compiler:FuzzCompile compiler:FuzzCompileVmlinux compiler:FuzzRewriteNamedVariadics \
+	compiler:FuzzParseFlags compiler:FuzzCompileCommands \
+	btf:FuzzLoadBytes btf:FuzzWriteHeader btf:FuzzResolve
+
+.PHONY: fuzz
+fuzz: $(VMLINUX_H)
+	@mkdir -p build/fuzz; cache=$$($(GO) env GOCACHE)/fuzz/github.com/corels/corels; failed=0; \
+	printf '%-34s %-7s %8s %12s %8s %s\n' target status time execs corpus log; \
+	for tgt in $(FUZZ_TARGETS); do \
+		pkg=$${tgt%%:*}; name=$${tgt##*:}; log=build/fuzz/$$name.log; start=$$(date +%s); \
+		if $(GO) test ./$$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) \
+			-parallel $(FUZZPARALLEL) -timeout 0 >$$log 2>&1; then status=ok; else status=FAIL; failed=1; fi; \
+		secs=$$(( $$(date +%s) - start )); \
+		last=$$(grep -o 'execs: [0-9]*.*total: [0-9]*' $$log | tail -1); \
+		execs=$$(echo "$$last" | sed -n 's/execs: \([0-9]*\).*/\1/p'); \
+		total=$$(echo "$$last" | sed -n 's/.*total: \([0-9]*\).*/\1/p'); \
+		cached=$$(ls $$cache/$$pkg/$$name 2>/dev/null | wc -l); \
+		printf '%-34s %-7s %7ss %12s %8s %s\n' "$$tgt" $$status $$secs "$${execs:-?}" "$${total:-?}($$cached cached)" $$log; \
+		if [ $$status = FAIL ]; then { grep -A8 -- '--- FAIL' $$log || tail -5 $$log; } | head -20; fi; \
+	done; exit $$failed
