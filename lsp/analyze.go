@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,7 @@ type result struct {
 	notes    []analysis.Finding // the server's own findings (generated vmlinux.h, compile failure)
 	took     time.Duration
 	diskTime time.Time // files that are not open: the modification time analysed
+	vmlinux  string    // the generated vmlinux.h the file was compiled against, on disk
 
 	mapOnce sync.Once
 	m       *mapper
@@ -240,14 +242,14 @@ func (s *Server) analyze(ctx context.Context, doc *document) (r *result) {
 		ks = &kernelSet{done: make(chan struct{})}
 		close(ks.done)
 	}
-	if cfg.vmlinuxFallback && includesVmlinux(doc.text) && !vmlinuxOnPath(doc.path, flags) {
+	var fbKernel *btf.Kernel
+	var fbHeader *generatedHeader
+	if cfg.vmlinuxFallback && includesVmlinux(src) {
 		kernels, err := ks.wait(ctx)
 		if err != nil {
 			return r
 		}
-		if note, ok := s.useGeneratedVmlinux(&in, doc, kernels); ok {
-			r.notes = append(r.notes, note)
-		}
+		fbKernel, fbHeader = s.offerVmlinux(&in, kernels)
 	}
 
 	select {
@@ -269,6 +271,10 @@ func (s *Server) analyze(ctx context.Context, doc *document) (r *result) {
 		r.notes = append(r.notes, internalError(doc.path, msg))
 	}
 	r.compile = res
+	if fbKernel != nil && slices.Contains(res.FallbacksUsed, "vmlinux.h") {
+		r.notes = append(r.notes, vmlinuxNote(doc, fbKernel, fbHeader))
+		r.vmlinux = fbHeader.path
+	}
 	kernels, err := ks.wait(ctx)
 	if err != nil {
 		return r

@@ -429,7 +429,11 @@ func (s *Server) findDeclaration(r *result, q defQuery) (protocol.Location, bool
 			return true
 		}
 		for _, inc := range includes(f.src) {
-			if p, ok := resolveInclude(path, inc, flags, overlay); ok && visit(p, depth+1) {
+			p, ok := resolveInclude(path, inc, flags, overlay)
+			if !ok && inc.name == "vmlinux.h" && r.vmlinux != "" {
+				p, ok = r.vmlinux, true // the generated fallback
+			}
+			if ok && visit(p, depth+1) {
 				return true
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sync"
 
 	"go.lsp.dev/protocol"
@@ -16,10 +15,12 @@ import (
 	"github.com/corels/corels/compiler"
 )
 
-// vmlinuxFallback: a file that includes vmlinux.h when none is on its include path is
-// compiled against one generated from the first target kernel's BTF (btf.WriteHeader),
-// written once per kernel to the user's cache directory (so go-to-definition can open
-// it), and the file gets an information diagnostic saying so: never silently.
+// vmlinuxFallback: a file that includes vmlinux.h is compiled with a fallback vmlinux.h
+// generated from the first target kernel's BTF (btf.WriteHeader), which the compiler uses
+// only when no include directory has one (compiler.Input.Fallback). The header is also
+// written once per kernel to the user's cache directory, so go-to-definition can open
+// it. When the fallback was used the file gets an information diagnostic saying so:
+// never silently.
 
 // CodeVmlinuxGenerated is the code of the server's note on a generated vmlinux.h.
 const CodeVmlinuxGenerated = "vmlinux-generated"
@@ -31,26 +32,10 @@ func includesVmlinux(src []byte) bool { return includeVmlinux.Match(src) }
 // systemIncludeDirs are searched after the flags' directories (as in compiler/target.go).
 var systemIncludeDirs = []string{"/usr/local/include", "/usr/include"}
 
-// vmlinuxOnPath reports whether the compiler will find a vmlinux.h for path.
-func vmlinuxOnPath(path string, flags *compiler.Flags) bool {
-	dirs := []string{filepath.Dir(path)}
-	if flags != nil {
-		dirs = append(dirs, flags.IncludeDirs...)
-		dirs = append(dirs, flags.SysDirs...)
-	}
-	dirs = append(dirs, systemIncludeDirs...)
-	for _, d := range dirs {
-		if st, err := os.Stat(filepath.Join(d, "vmlinux.h")); err == nil && !st.IsDir() {
-			return true
-		}
-	}
-	return false
-}
-
 type generatedHeader struct {
 	once sync.Once
-	dir  string // directory holding vmlinux.h
-	data []byte // set when the header could not be written: served through the overlay
+	data []byte
+	path string // a copy on disk, "" if it could not be written
 	err  error
 }
 
@@ -59,7 +44,7 @@ var (
 	generated   = map[string]*generatedHeader{} // by kernel content hash
 )
 
-// generatedVmlinux returns the directory of a vmlinux.h generated from k.
+// generatedVmlinux returns the vmlinux.h generated from k.
 func generatedVmlinux(k *btf.Kernel) *generatedHeader {
 	generatedMu.Lock()
 	g := generated[k.Hash]
@@ -74,59 +59,56 @@ func generatedVmlinux(k *btf.Kernel) *generatedHeader {
 			g.err = err
 			return
 		}
+		g.data = []byte(text)
 		name := k.Hash
 		if len(name) > 16 {
 			name = name[:16]
 		}
-		if cache, err := os.UserCacheDir(); err == nil {
-			dir := filepath.Join(cache, "corels", "vmlinux", name)
-			path := filepath.Join(dir, "vmlinux.h")
-			if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, []byte(text)) {
-				g.dir = dir
-				return
-			}
-			if err := os.MkdirAll(dir, 0o755); err == nil {
-				tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
-				if err := os.WriteFile(tmp, []byte(text), 0o644); err == nil && os.Rename(tmp, path) == nil {
-					g.dir = dir
-					return
-				}
-				os.Remove(tmp)
-			}
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return
 		}
-		g.dir = filepath.Join(string(filepath.Separator), "corels-generated", name)
-		g.data = []byte(text)
+		dir := filepath.Join(cache, "corels", "vmlinux", name)
+		path := filepath.Join(dir, "vmlinux.h")
+		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, g.data) {
+			g.path = path
+			return
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return
+		}
+		tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
+		if err := os.WriteFile(tmp, g.data, 0o644); err == nil && os.Rename(tmp, path) == nil {
+			g.path = path
+			return
+		}
+		os.Remove(tmp)
 	})
 	return g
 }
 
-// useGeneratedVmlinux points in at a vmlinux.h generated from the first kernel and returns
-// the note for the user.
-func (s *Server) useGeneratedVmlinux(in *compiler.Input, doc *document, kernels []*btf.Kernel) (analysis.Finding, bool) {
+// offerVmlinux gives the compiler a vmlinux.h generated from the first kernel as a
+// fallback. It returns the kernel, or nil.
+func (s *Server) offerVmlinux(in *compiler.Input, kernels []*btf.Kernel) (*btf.Kernel, *generatedHeader) {
 	if len(kernels) == 0 {
-		return analysis.Finding{}, false
+		return nil, nil
 	}
 	k := kernels[0]
 	g := generatedVmlinux(k)
 	if g.err != nil {
 		s.showMessageOnce(protocol.MessageTypeWarning, fmt.Sprintf("corels: cannot generate vmlinux.h from %s: %v", k.Name, g.err))
-		return analysis.Finding{}, false
+		return nil, nil
 	}
-	flags := compiler.Flags{Source: "none"}
-	if in.Flags != nil {
-		flags = *in.Flags
-	}
-	flags.SysDirs = append(slices.Clone(flags.SysDirs), g.dir)
-	in.Flags = &flags
-	where := filepath.Join(g.dir, "vmlinux.h")
-	if g.data != nil {
-		ov := map[string][]byte{}
-		for p, d := range in.Overlay {
-			ov[p] = d
-		}
-		ov[where] = g.data
-		in.Overlay = ov
-		where = "memory"
+	in.Fallback = map[string][]byte{"vmlinux.h": g.data}
+	in.FallbackKey = "vmlinux:" + k.Hash
+	return k, g
+}
+
+// vmlinuxNote is the diagnostic for a file compiled against a generated vmlinux.h.
+func vmlinuxNote(doc *document, k *btf.Kernel, g *generatedHeader) analysis.Finding {
+	where := "in memory"
+	if g.path != "" {
+		where = g.path
 	}
 	loc := includeVmlinux.FindIndex(doc.text)
 	start, end := 0, 0
@@ -145,5 +127,5 @@ func (s *Server) useGeneratedVmlinux(in *compiler.Input, doc *document, kernels 
 			Start: compiler.Position{File: doc.path, Offset: start},
 			End:   compiler.Position{File: doc.path, Offset: end},
 		},
-	}, true
+	}
 }

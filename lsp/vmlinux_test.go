@@ -9,7 +9,7 @@ import (
 
 // A file that includes vmlinux.h when none is on the include path is compiled against
 // one generated from the first kernel, and says so; with vmlinuxFallback off it does not
-// compile.
+// compile; with a vmlinux.h on the include path the fallback is not used.
 func TestVmlinuxFallback(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	dir := t.TempDir()
@@ -44,5 +44,14 @@ func TestVmlinuxFallback(t *testing.T) {
 		if err != nil || !strings.Contains(strings.Split(string(data), "\n")[loc.Range.Start.Line], "tgid;") {
 			t.Errorf("definition %v: %v", loc, err)
 		}
+	}
+
+	needVmlinux(t)
+	e := newEnv(t, envOptions{init: map[string]any{
+		"kernels": []string{synthKernel(t, "5.14.0-synth")}, "compileFlags": testFlags(t),
+	}})
+	u := e.open(path, text)
+	if p := e.waitDiagnostics(0, u, 1); len(findDiag(p.Diagnostics, CodeVmlinuxGenerated)) != 0 || len(findDiag(p.Diagnostics, "parse-error")) != 0 {
+		t.Errorf("with vmlinux.h on the include path: %v", codes(p.Diagnostics))
 	}
 }
