@@ -244,7 +244,7 @@ func (s *Server) analyze(ctx context.Context, doc *document) (r *result) {
 	}
 	var fbKernel *btf.Kernel
 	var fbHeader *generatedHeader
-	if cfg.vmlinuxFallback && includesVmlinux(src) {
+	if cfg.vmlinuxFallback && includesVmlinux(src) && !vmlinuxOnPath(doc.path, flags) {
 		kernels, err := ks.wait(ctx)
 		if err != nil {
 			return r
