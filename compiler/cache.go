@@ -22,6 +22,7 @@ type Cache struct {
 	mu        sync.Mutex
 	preambles map[string]*preambleSlot
 	learned   map[string]map[string]bool // main file → names found needed by retries
+	intern    *interner
 
 	stats struct{ full, pruned, fallbacks, retries, builds atomic.Int64 }
 }
@@ -41,7 +42,7 @@ type CacheStats struct {
 }
 
 func NewCache() *Cache {
-	return &Cache{preambles: map[string]*preambleSlot{}, learned: map[string]map[string]bool{}}
+	return &Cache{preambles: map[string]*preambleSlot{}, learned: map[string]map[string]bool{}, intern: newInterner()}
 }
 
 func (c *Cache) Stats() CacheStats {
@@ -158,10 +159,10 @@ func (c *Cache) preamble(ctx context.Context, u *unit, text string) (p *preamble
 				fsys := u.fsys.recording()
 				res, ast, pragmas := u.runFull(fsys)
 				if ast != nil {
-					s.p = indexPreamble(ast, pragmas, fsys, u.path, len(text), text)
+					s.p = indexPreamble(ast, pragmas, fsys, u.path, len(text), text, c.intern)
 					cold = res
 				} else {
-					s.p = buildPreamble(u, text)
+					s.p = buildPreamble(u, text, c.intern)
 				}
 			}()
 			c.stats.builds.Add(1)

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -50,6 +51,20 @@ func (o *overlayFS) recording() *overlayFS {
 	c.fallback, c.fallbackUsed = o.fallback, o.fallbackUsed
 	c.record = &readLog{files: map[string]fileStamp{}}
 	return c
+}
+
+// stamp identifies the version of a disk file this view read ("" when it did not).
+func (o *overlayFS) stamp(path string) string {
+	if o.record == nil {
+		return ""
+	}
+	o.record.mu.Lock()
+	defer o.record.mu.Unlock()
+	f, ok := o.record.files[path]
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%d:%d", f.size, f.modTime)
 }
 
 func (o *overlayFS) stamps() []fileStamp {

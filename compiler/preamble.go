@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"modernc.org/cc/v4"
 )
@@ -102,7 +103,7 @@ type ppDecl struct {
 }
 
 // buildPreamble parses the headers of a preamble once and indexes their declarations.
-func buildPreamble(u *unit, text string) *preamble {
+func buildPreamble(u *unit, text string, in *interner) *preamble {
 	fsys := u.fsys.recording()
 	pragmas := &pragmaRanges{}
 	cfg, err := newConfig(u.flags, fsys, pragmas.handle)
@@ -119,32 +120,39 @@ func buildPreamble(u *unit, text string) *preamble {
 		return &preamble{text: text, err: err, diags: parseErrors(err, u.path, []byte(text)), files: fsys.stamps()}
 	}
 	pragmas.finish()
-	return indexPreamble(ast, pragmas, fsys, u.path, len(text), text)
+	return indexPreamble(ast, pragmas, fsys, u.path, len(text), text, in)
 }
 
 // indexPreamble indexes the header declarations and macros of a translation unit whose
 // main file starts with the preamble text (the preamble alone, or the whole file: what
 // the main file declares, and macros it defines after the preamble, are left out).
-func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath string, end int, text string) *preamble {
+func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath string, end int, text string, in *interner) *preamble {
 	p := &preamble{text: text, byName: map[string][]int{}, macros: map[string][]string{}, defines: map[string]string{}, files: fsys.stamps(), fallbacks: fsys.fallbacksUsed()}
-	// One string per header: declaration texts are slices of it, not copies.
-	contents := map[string]string{}
 	for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {
 		ed := l.ExternalDeclaration
 		pos := ed.Position()
 		if strings.HasPrefix(pos.Filename, "<") || pos.Filename == "" || pos.Filename == mainPath {
 			continue
 		}
-		src, ok := contents[pos.Filename]
-		if !ok {
-			data, _ := fsys.ReadFile(pos.Filename)
-			src = string(data)
-			contents[pos.Filename] = src
+		src, stamp := in.content(pos.Filename, fsys)
+		preserve := pragmas.contains(pos.Filename, pos.Offset)
+		text, end := declText(ed, src, pos.Offset, ast.Macros)
+		var d *ppDecl
+		// A declaration that is plain source text is the same in every preamble that
+		// includes the same file: share it (ten open programs share one vmlinux.h).
+		key := ""
+		if end >= 0 && stamp != "" {
+			key = fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%v", pos.Filename, stamp, pos.Offset, end, preserve)
+			d = in.decl(key)
 		}
-		d := &ppDecl{file: pos.Filename, line: pos.Line, preserve: pragmas.contains(pos.Filename, pos.Offset)}
-		d.text = declText(ed, src, pos.Offset, ast.Macros)
-		d.declares = declaredNames(ed)
-		d.refs = neededNames(d.text)
+		if d == nil {
+			d = &ppDecl{file: pos.Filename, line: pos.Line, preserve: preserve, text: text}
+			d.declares = declaredNames(ed)
+			d.refs = neededNames(d.text)
+			if key != "" {
+				d = in.share(key, d)
+			}
+		}
 		for _, n := range d.declares {
 			p.byName[n] = append(p.byName[n], len(p.decls))
 		}
@@ -188,9 +196,10 @@ func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath
 
 // declText is the text of a declaration: the source between its first and last token with
 // directive lines blanked, or, when a macro produced it or it uses macros, its tokens after
-// expansion (the pruned source is not macro-expanded again).
-func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[string]*cc.Macro) string {
-	end := -1
+// expansion (the pruned source is not macro-expanded again). end is where the source text
+// ends, -1 for expanded tokens.
+func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[string]*cc.Macro) (text string, end int) {
+	end = -1
 	var last cc.Token
 	switch ed.Case {
 	case cc.ExternalDeclarationDecl:
@@ -207,7 +216,7 @@ func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[stri
 		end = lp.Offset + len(last.Src())
 	}
 	if end < 0 {
-		return cc.NodeSource(ed)
+		return cc.NodeSource(ed), -1
 	}
 	rawText := src[start:end]
 	usesMacro := false
@@ -217,10 +226,10 @@ func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[stri
 		}
 	})
 	if usesMacro {
-		return cc.NodeSource(ed)
+		return cc.NodeSource(ed), -1
 	}
 	if strings.IndexByte(rawText, '#') < 0 {
-		return rawText
+		return rawText, end
 	}
 	lines := strings.Split(rawText, "\n")
 	for i, l := range lines {
@@ -228,7 +237,7 @@ func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[stri
 			lines[i] = ""
 		}
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(lines, "\n"), end
 }
 
 // declaredNames are the file-scope names a declaration introduces: declarators, tags of
@@ -551,6 +560,58 @@ func (p *preamble) render(picked []int, names map[string]bool) string {
 		b.WriteString(p.defines[n])
 	}
 	return b.String()
+}
+
+// interner shares header texts and declarations between the preambles of a Cache.
+type interner struct {
+	mu       sync.Mutex
+	contents map[string]string  // path + stamp → contents
+	decls    map[string]*ppDecl // see indexPreamble
+}
+
+func newInterner() *interner {
+	return &interner{contents: map[string]string{}, decls: map[string]*ppDecl{}}
+}
+
+// content returns a header's text, shared when the file on disk is the same, and its
+// stamp ("" for a file from the overlay, which is not shared).
+func (in *interner) content(path string, fsys *overlayFS) (string, string) {
+	stamp := fsys.stamp(path)
+	if stamp == "" {
+		data, _ := fsys.ReadFile(path)
+		return string(data), ""
+	}
+	key := path + "\x00" + stamp
+	in.mu.Lock()
+	c, ok := in.contents[key]
+	in.mu.Unlock()
+	if ok {
+		return c, stamp
+	}
+	data, _ := fsys.ReadFile(path)
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if c, ok := in.contents[key]; ok {
+		return c, stamp
+	}
+	in.contents[key] = string(data)
+	return in.contents[key], stamp
+}
+
+func (in *interner) decl(key string) *ppDecl {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.decls[key]
+}
+
+func (in *interner) share(key string, d *ppDecl) *ppDecl {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if old, ok := in.decls[key]; ok {
+		return old
+	}
+	in.decls[key] = d
+	return d
 }
 
 // fresh reports whether no file the preamble read has changed on disk.
