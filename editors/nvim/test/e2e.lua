@@ -1,0 +1,215 @@
+-- Neovim 0.7 end-to-end test of editors/nvim against the real `corels serve`.
+-- Run by editors/nvim/test/run.sh:
+--   nvim --headless -i NONE -u e2e.lua DIR/prog.bpf.c   (env CORELS, CORELS_LOG, NVIM_PLUGIN, MODE)
+-- Scenario: diagnostics arrive (probe-read-not-relocatable), the quick fix from
+-- textDocument/codeAction wraps the read, the file then re-diagnoses with one warning
+-- fewer, hover on the now-relocated member shows its offset, a typed edit re-diagnoses,
+-- and the saved file passes `corels check`. Exits 0 on success, 1 on a failed check,
+-- 2 on timeout.
+vim.opt.runtimepath:prepend(os.getenv('NVIM_PLUGIN'))
+vim.opt.swapfile = false
+vim.opt.shortmess:append('F')
+
+local corels = os.getenv('CORELS')
+local mode = os.getenv('MODE') or 'plain'
+local t0 = vim.loop.hrtime()
+
+local function log(fmt, ...)
+  io.stderr:write(string.format('[nvim %s %5.0fms] ', mode, (vim.loop.hrtime() - t0) / 1e6) .. string.format(fmt, ...) .. '\n')
+end
+
+local function finish(code)
+  pcall(function() require('corels').stop(true) end)
+  vim.wait(300)
+  vim.cmd('cquit ' .. code)
+end
+
+-- Watchdog: still fires during vim.wait.
+vim.defer_fn(function()
+  log('TIMEOUT')
+  finish(2)
+end, tonumber(os.getenv('TIMEOUT_MS') or '30000'))
+
+local function check(cond, fmt, ...)
+  if not cond then
+    error(string.format(fmt, ...), 2)
+  end
+end
+
+if mode == 'lspconfig' then
+  -- nvim-lspconfig is not packaged by Debian: a stand-in with lspconfig's contract
+  -- (configs.NAME = {default_config=...}; require'lspconfig'.NAME.setup(opts) attaches on
+  -- FileType through default_config.root_dir) is on the runtimepath.
+  vim.opt.runtimepath:prepend(os.getenv('NVIM_TEST_DIR') .. '/lspconfig-standin')
+end
+
+require('corels').setup({
+  cmd = { corels, 'serve', '--log', os.getenv('CORELS_LOG') },
+  settings = { relocationHints = 'inlay', kernels = { 'default' } },
+  lspconfig = mode == 'lspconfig',
+})
+
+local function corels_diags(bufnr)
+  local out = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    if d.source == 'corels' then
+      out[#out + 1] = d
+    end
+  end
+  table.sort(out, function(a, b) return a.lnum < b.lnum end)
+  return out
+end
+
+-- probe_reads lists the 1-based lines of the probe-read-not-relocatable warnings.
+local function probe_reads(ds)
+  local lines = {}
+  for _, d in ipairs(ds) do
+    if d.code == 'probe-read-not-relocatable' then
+      lines[#lines + 1] = d.lnum + 1
+    end
+  end
+  return table.concat(lines, ',')
+end
+
+local function wait_diags(bufnr, pred, what)
+  local ok = vim.wait(15000, function() return pred(corels_diags(bufnr)) end, 20)
+  local ds = corels_diags(bufnr)
+  check(ok, 'timed out waiting for %s; have %d diagnostics: %s', what, #ds, vim.inspect(ds))
+  local codes = {}
+  for _, d in ipairs(ds) do
+    codes[#codes + 1] = string.format('%d:%s', d.lnum + 1, d.code)
+  end
+  log('%s: %s', what, table.concat(codes, ' '))
+  return ds
+end
+
+-- wait_probe_reads waits until the probe-read warnings are on exactly these lines.
+local function wait_probe_reads(bufnr, want, what)
+  return wait_diags(bufnr, function(ds) return probe_reads(ds) == want end, what)
+end
+
+local function request(client, bufnr, method, params)
+  local resp = client.request_sync(method, params, 10000, bufnr)
+  check(resp and not resp.err, '%s failed: %s', method, vim.inspect(resp))
+  return resp.result
+end
+
+local function test()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local fname = vim.api.nvim_buf_get_name(bufnr)
+  check(vim.bo.filetype == 'c', 'filetype %s, want c', vim.bo.filetype)
+
+  local client
+  check(vim.wait(10000, function()
+    for _, c in pairs(vim.lsp.buf_get_clients(bufnr)) do
+      if c.name == 'corels' and c.initialized then
+        client = c
+      end
+    end
+    return client ~= nil
+  end, 20), 'no initialized corels client attached')
+  local root = os.getenv('ROOT')
+  check(client.config.root_dir == root, 'root_dir %s, want %s', tostring(client.config.root_dir), root)
+  check(client.server_capabilities.hoverProvider, 'no hoverProvider')
+  log('initialized, root %s', client.config.root_dir)
+
+  -- 1. Diagnostics arrive.
+  local ds = wait_probe_reads(bufnr, '30,31', 'initial diagnostics')
+  check(#ds == 2, 'want only the two probe-read warnings, have %d diagnostics', #ds)
+  for _, d in ipairs(ds) do
+    check(d.severity == vim.diagnostic.severity.WARN, 'severity %s', tostring(d.severity))
+  end
+
+  -- 2. The quick fix, through textDocument/codeAction, applied as a workspace edit.
+  local d = ds[1]
+  -- vim.diagnostic keeps only some LSP fields in user_data.lsp (0.7): rebuild the rest.
+  local lsp_diag = vim.tbl_extend('force', d.user_data and d.user_data.lsp or {}, {
+    range = { start = { line = d.lnum, character = d.col }, ['end'] = { line = d.end_lnum, character = d.end_col } },
+    message = d.message, code = d.code, source = d.source, severity = d.severity,
+  })
+  local actions = request(client, bufnr, 'textDocument/codeAction', {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = lsp_diag.range,
+    context = { diagnostics = { lsp_diag }, only = { 'quickfix' } },
+  })
+  check(actions and #actions > 0, 'no code actions')
+  local wrap
+  for _, a in ipairs(actions) do
+    log('code action: %s', a.title)
+    if a.title:find('__builtin_preserve_access_index', 1, true) then
+      wrap = a
+    end
+  end
+  check(wrap and wrap.edit, 'no wrap quick fix with an edit among %d actions', #actions)
+  check(wrap.kind == 'quickfix', 'kind %s', tostring(wrap.kind))
+  vim.lsp.util.apply_workspace_edit(wrap.edit, client.offset_encoding or 'utf-16')
+  local line = vim.api.nvim_buf_get_lines(bufnr, 29, 30, false)[1]
+  local want = '__builtin_preserve_access_index(&((struct sk_buff *)ctx->arg1)->dev)'
+  check(line:find(want, 1, true), 'line 30 after the fix: %q', line)
+  log('fix applied: %s', vim.trim(line))
+
+  -- 3. The edit re-diagnoses: the warning on line 30 is gone. The read is now a CO-RE
+  -- relocation checked against the target kernel: the seed's made-up pt_regs.arg1 does
+  -- not exist in the 6.1 kernel, and corels now says so (core-unresolved on arg1).
+  ds = wait_probe_reads(bufnr, '31', 'diagnostics after the fix')
+  local unresolved = false
+  for _, x in ipairs(ds) do
+    if x.code == 'core-unresolved' and x.lnum == 29 and x.message:find('arg1', 1, true) then
+      unresolved = true
+    end
+  end
+  check(unresolved, 'no core-unresolved error for pt_regs.arg1 on line 30')
+
+  -- 4. Hover on the relocated member shows its offset (sk_buff.dev at 8).
+  local col = line:find('->dev)', 1, true) + 2 -- 1-based column of 'd' of dev
+  local hover = request(client, bufnr, 'textDocument/hover', {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    position = { line = 29, character = col - 1 + 1 },
+  })
+  check(hover and hover.contents, 'no hover')
+  local text = type(hover.contents) == 'table' and (hover.contents.value or vim.inspect(hover.contents)) or hover.contents
+  log('hover: %s', text:gsub('\n', ' | '))
+  check(text:find('Local offset 8 (0x8)', 1, true), 'hover does not show the local offset 8: %s', text)
+  check(text:find('6.1.0-56-amd64', 1, true), 'hover does not show the kernel offset: %s', text)
+  check(text:find('sk_buff', 1, true), 'hover does not name sk_buff: %s', text)
+
+  -- 5. A typed edit re-diagnoses: wrap the second read by hand.
+  local l31 = vim.api.nvim_buf_get_lines(bufnr, 30, 31, false)[1]
+  local fixed = l31:gsub('&dev%->ifindex%)', '__builtin_preserve_access_index(&dev->ifindex))')
+  check(fixed ~= l31, 'line 31 is %q', l31)
+  vim.api.nvim_buf_set_lines(bufnr, 30, 31, false, { fixed })
+  wait_probe_reads(bufnr, '', 'diagnostics after a typed edit')
+  -- and back: the warning comes back.
+  vim.api.nvim_buf_set_lines(bufnr, 30, 31, false, { l31 })
+  wait_probe_reads(bufnr, '31', 'diagnostics after undoing it')
+  vim.api.nvim_buf_set_lines(bufnr, 30, 31, false, { fixed })
+  wait_probe_reads(bufnr, '', 'diagnostics after redoing it')
+
+  -- 6. The saved file is fixed for `corels check` too.
+  vim.cmd('silent write')
+  local out = vim.fn.system({ corels, 'check', '--kernel', 'default', fname })
+  check(not out:find('probe-read-not-relocatable', 1, true), 'corels check on the saved file (%d): %s', vim.v.shell_error, out)
+  log('corels check: no probe-read warning left')
+
+  -- 7. :CorelsRelocs fills the quickfix list from `corels relocs`.
+  vim.cmd('CorelsRelocs')
+  local qf = vim.fn.getqflist()
+  check(#qf == 3 and qf[2].text:find('sk_buff 0:1 → dev (offset 8, size 8)', 1, true), 'quickfix: %s', vim.inspect(qf))
+  log('CorelsRelocs: %d entries, first: %s', #qf, qf[1].text)
+end
+
+vim.api.nvim_create_autocmd('VimEnter', {
+  once = true,
+  callback = function()
+    vim.schedule(function()
+      local ok, err = pcall(test)
+      if ok then
+        log('PASS')
+        finish(0)
+      else
+        log('FAIL: %s', err)
+        finish(1)
+      end
+    end)
+  end,
+})
