@@ -81,6 +81,16 @@ func (s *Server) definitionQuery(r *result, toks []token, ti int) defQuery {
 			}
 		}
 	}
+	if r.compile != nil {
+		// Accesses whose offsets are compiled in (probe reads of unattributed records).
+		for _, pr := range r.compile.ProbeReads {
+			for _, fa := range pr.Unpreserved {
+				if fa.Member != "" && fa.Member == name && fa.Range.Start.Offset <= t.off && t.end <= fa.Range.End.Offset {
+					return defQuery{name: name, member: true, record: fa.Record}
+				}
+			}
+		}
+	}
 	if ti > 0 && toks[ti-1].kind == tIdent {
 		for _, kw := range []string{"struct", "union", "enum"} {
 			if toks[ti-1].is(r.text, kw) {

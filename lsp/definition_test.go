@@ -67,6 +67,14 @@ func TestDefinitionLocal(t *testing.T) {
 			t.Errorf("%v: range covers %q", tc.at, ident)
 		}
 	}
+	// Accesses that are not relocated (probe reads of unattributed records) too.
+	utext := readTestdata(t, "seed_unwrapped.bpf.c")
+	uu := e.open(testdata(t, "seed_unwrapped.bpf.c"), utext)
+	if loc := e.definition(uu, posOf(t, utext, "->dev)", 0, 3)); loc == nil {
+		t.Error("unrelocated ->dev: no definition")
+	} else if line, _ := lineAt(t, loc); line != "struct net_device *dev;" {
+		t.Errorf("unrelocated ->dev: %q", line)
+	}
 	// Nothing under the cursor, or a position far out of range: no definition, no error.
 	if loc := e.definition(u, pos(0, 0)); loc != nil {
 		t.Errorf("comment: %v", loc)
