@@ -432,6 +432,9 @@ func (s *Server) current(ctx context.Context, u uri.URI) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !(&document{path: path, lang: "c"}).analyzable() {
+		return nil, nil // headers are analysed through the files that include them
+	}
 	return s.analyzeClosed(ctx, u, path)
 }
 
