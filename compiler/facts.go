@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 
 	"modernc.org/cc/v4"
@@ -139,8 +140,10 @@ type factWalker struct {
 	// helperIDs maps file-scope function pointers initialised with a constant (libbpf's
 	// `static long (*bpf_probe_read_kernel)(...) = (void *) 113;`) to that constant.
 	helperIDs map[string]int64
-	sites     map[string][]callSite // callee → calls of it in the main file
-	inherited map[string][]Guard    // memo of inheritedGuards
+	sites     map[string][]callSite  // callee → calls of it in the main file
+	inherited map[string][]Guard     // memo of inheritedGuards
+	extents   map[cc.Node]span       // memo of extent
+	exits     map[*cc.Statement]bool // memo of exits
 }
 
 type fnInfo struct {
@@ -191,7 +194,7 @@ func (w *factWalker) functions() {
 			fi.fn.Range = x.rangeOf(fd.Declarator)
 		}
 		if cs := fd.CompoundStatement; cs != nil {
-			if s, e, ok := x.extent(cs); ok {
+			if s, e, ok := w.extent(cs); ok {
 				fi.fn.Body = Range{x.lines.position(x.path, s), x.lines.position(x.path, e)}
 			}
 		}
@@ -272,18 +275,35 @@ func (w *factWalker) attach(relocs []Relocation) {
 
 // extent is the part of the main file a node covers, for containment: a token expanded
 // from a macro counts at the macro's name (where cc/v4 places it), a token of a macro's
-// argument also at its own place.
-func (x *extractor) extent(n cc.Node) (start, end int, ok bool) {
+// argument also at its own place. Extents are computed bottom-up once per subtree and
+// remembered (factWalker.extents), so nested statements cost linear time, not quadratic.
+func (w *factWalker) extent(n cc.Node) (start, end int, ok bool) {
+	if w.extents == nil {
+		w.extents = map[cc.Node]span{}
+	}
+	sp, found := w.extentOf(n)
+	return sp.start, sp.end, found
+}
+
+// noSpan marks a subtree with no token in the main file.
+var noSpan = span{-1, -1}
+
+func (w *factWalker) extentOf(n cc.Node) (span, bool) {
+	x := w.x
+	if sp, ok := w.extents[n]; ok {
+		return sp, sp != noSpan
+	}
+	sp, ok := noSpan, false
 	add := func(s, e int) {
-		if !ok || s < start {
-			start = s
+		if !ok || s < sp.start {
+			sp.start = s
 		}
-		if !ok || e > end {
-			end = e
+		if !ok || e > sp.end {
+			sp.end = e
 		}
 		ok = true
 	}
-	tokens(n, func(t cc.Token) {
+	ownTokens(n, func(t cc.Token) {
 		p := t.Position()
 		if p.Filename != x.path || p.Offset < 0 || p.Offset >= len(x.src) {
 			return
@@ -303,7 +323,30 @@ func (x *extractor) extent(n cc.Node) (start, end int, ok bool) {
 			add(tr.Start.Offset, tr.End.Offset)
 		}
 	})
-	return start, end, ok
+	children(n, func(c cc.Node) {
+		if c, cok := w.extentOf(c); cok {
+			add(c.start, c.end)
+		}
+	})
+	w.extents[n] = sp
+	return sp, ok
+}
+
+// ownTokens calls fn for the tokens held by n itself, not by its children.
+func ownTokens(n cc.Node, fn func(cc.Token)) {
+	v := reflect.ValueOf(n)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return
+	}
+	e := v.Elem()
+	if e.Kind() != reflect.Struct {
+		return
+	}
+	for _, i := range fieldsOf(e.Type()).tokens {
+		if t := e.Field(i).Interface().(cc.Token); t.Ch != 0 {
+			fn(t)
+		}
+	}
 }
 
 // place is where token t is written in the main file. real is set when t is written where

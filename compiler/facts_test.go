@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // compileSource compiles a self-contained program (no headers) from a string.
@@ -379,5 +380,33 @@ func TestCorpusFacts(t *testing.T) {
 		if got != n {
 			t.Errorf("%s: %d probe reads with fixed offsets, want %d", file, got, n)
 		}
+	}
+}
+
+// TestFactsScale: the facts pass stays fast on large and deeply nested functions.
+func TestFactsScale(t *testing.T) {
+	head := factsPrelude + "struct task { int a; int b; } __pai;\n"
+	cases := map[string]string{
+		"nested ifs": head + "int f(struct task *t) {\n" + strings.Repeat("if (exists(t->a)) {\n", 2000) +
+			"return t->a;\n" + strings.Repeat("}\n", 2000) + "return 0;\n}\n",
+		"long &&": head + "int f(struct task *t) {\nreturn " + strings.Repeat("exists(t->a) && ", 2000) + "t->b;\n}\n",
+		"many reads": head + "int f(struct task *t) {\nint v = 0;\n" + strings.Repeat("if (!exists(t->a)) return 0;\nv += t->a + t->b;\n", 2000) + "return v;\n}\n",
+		"early returns": head + "int f(struct task *t) {\nint v = 0;\n" + strings.Repeat("{ if (exists(t->b)) return 1;\n", 1000) + "v += t->b;\n" + strings.Repeat("}\n", 1000) + "return v;\n}\n",
+	}
+	for name, src := range cases {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			res, _ := compileSource(t, src)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("%v for %d relocations", d, len(res.Relocations))
+			}
+			if len(res.Relocations) == 0 {
+				t.Fatal("no relocations")
+			}
+			last := res.Relocations[len(res.Relocations)-1]
+			if name != "long &&" && len(last.Guards) == 0 {
+				t.Errorf("last relocation %s has no guards", last.Key())
+			}
+		})
 	}
 }

@@ -32,6 +32,15 @@ import (
 type region struct {
 	span
 	guards []Guard
+	keys   []string // guardKey of each guard
+}
+
+func newRegion(s span, guards []Guard) region {
+	r := region{span: s, guards: guards}
+	for _, g := range guards {
+		r.keys = append(r.keys, guardKey(g))
+	}
+	return r
 }
 
 // guardsOf walks a function body for its guard regions, block items and locals.
@@ -90,13 +99,13 @@ func (w *factWalker) compound(fi *fnInfo, cs *cc.CompoundStatement) {
 	if p := cs.Token2.Position(); p.Filename == x.path {
 		end = p.Offset
 	}
-	if _, e, ok := x.extent(cs); ok && e > end {
+	if _, e, ok := w.extent(cs); ok && e > end {
 		end = e
 	}
 	_, userBlock := x.realToken(cs.Token) // the user's braces, not a macro's ({ ... })
 	for _, it := range blockItems(cs) {
 		if userBlock {
-			if s, e, ok := x.extent(it); ok {
+			if s, e, ok := w.extent(it); ok {
 				fi.items = append(fi.items, span{s, e})
 			}
 		}
@@ -108,12 +117,12 @@ func (w *factWalker) compound(fi *fnInfo, cs *cc.CompoundStatement) {
 		var after []Guard
 		switch ss.Case {
 		case cc.SelectionStatementIf:
-			if exits(ss.Statement) {
+			if w.exitsStmt(ss.Statement) {
 				_, after = w.cond(fi, ss.ExpressionList, 0)
 			}
 		case cc.SelectionStatementIfElse:
 			t, f := w.cond(fi, ss.ExpressionList, 0)
-			switch e1, e2 := exits(ss.Statement), exits(ss.Statement2); {
+			switch e1, e2 := w.exitsStmt(ss.Statement), w.exitsStmt(ss.Statement2); {
 			case e1 && !e2:
 				after = f
 			case e2 && !e1:
@@ -123,8 +132,8 @@ func (w *factWalker) compound(fi *fnInfo, cs *cc.CompoundStatement) {
 		if len(after) == 0 {
 			continue
 		}
-		if _, e, ok := x.extent(it); ok && e < end {
-			fi.regions = append(fi.regions, region{span{e, end}, after})
+		if _, e, ok := w.extent(it); ok && e < end {
+			fi.regions = append(fi.regions, newRegion(span{e, end}, after))
 		}
 	}
 }
@@ -270,30 +279,43 @@ func (w *factWalker) addRegion(fi *fnInfo, n cc.Node, guards []Guard) {
 	if len(guards) == 0 || n == nil {
 		return
 	}
-	if s, e, ok := w.x.extent(n); ok {
-		fi.regions = append(fi.regions, region{span{s, e}, guards})
+	if s, e, ok := w.extent(n); ok {
+		fi.regions = append(fi.regions, newRegion(span{s, e}, guards))
 	}
 }
 
-// exits reports whether a statement never completes normally.
-func exits(s *cc.Statement) bool {
+// exitsStmt reports whether a statement never completes normally (remembered: nested
+// ifs would ask about the same statements again and again).
+func (w *factWalker) exitsStmt(s *cc.Statement) bool {
 	if s == nil {
 		return false
 	}
+	if v, ok := w.exits[s]; ok {
+		return v
+	}
+	if w.exits == nil {
+		w.exits = map[*cc.Statement]bool{}
+	}
+	v := w.exitsUncached(s)
+	w.exits[s] = v
+	return v
+}
+
+func (w *factWalker) exitsUncached(s *cc.Statement) bool {
 	switch s.Case {
 	case cc.StatementJump:
 		return true
 	case cc.StatementCompound:
 		for _, it := range blockItems(s.CompoundStatement) {
-			if it.Case == cc.BlockItemStmt && exits(it.Statement) {
+			if it.Case == cc.BlockItemStmt && w.exitsStmt(it.Statement) {
 				return true
 			}
 		}
 	case cc.StatementSelection:
 		ss := s.SelectionStatement
-		return ss.Case == cc.SelectionStatementIfElse && exits(ss.Statement) && exits(ss.Statement2)
+		return ss.Case == cc.SelectionStatementIfElse && w.exitsStmt(ss.Statement) && w.exitsStmt(ss.Statement2)
 	case cc.StatementLabeled:
-		return s.LabeledStatement != nil && exits(s.LabeledStatement.Statement)
+		return s.LabeledStatement != nil && w.exitsStmt(s.LabeledStatement.Statement)
 	case cc.StatementExpr:
 		if es := s.ExpressionStatement; es != nil {
 			if p, ok := unparen(es.ExpressionList).(*cc.PostfixExpression); ok && p.Case == cc.PostfixExpressionCall {
@@ -405,10 +427,31 @@ func (w *factWalker) check(fi *fnInfo, call *cc.PostfixExpression) (Relocation, 
 // regionGuards are the checks of fi's regions that contain off.
 func (w *factWalker) regionGuards(fi *fnInfo, off int) []Guard {
 	var out []Guard
+	var keys []string
+	seen := map[string]bool{}
 	for _, r := range fi.regions {
-		if r.contains(off) {
-			out = mergeGuards(out, r.guards)
+		if !r.contains(off) {
+			continue
 		}
+		for i, k := range r.keys {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, r.guards[i])
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(out) > 1 {
+		idx := make([]int, len(out))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.Slice(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+		sorted := make([]Guard, len(out))
+		for i, j := range idx {
+			sorted[i] = out[j]
+		}
+		out = sorted
 	}
 	return out
 }
