@@ -28,13 +28,18 @@ type document struct {
 	text    []byte
 }
 
-// analyzable reports whether the document is a C translation unit corels analyses (not a
-// header: headers are analysed through the files that include them).
+// analyzable reports whether the document is a C translation unit corels analyses:
+// languageId c or bpf (or none at all, for a *.c file: some clients send "" when they know
+// no filetype), and not a header — headers are analysed through the files that include
+// them.
 func (d *document) analyzable() bool {
-	if d.lang != "c" && d.lang != "bpf" {
-		return false
+	switch {
+	case d.lang == "c" || d.lang == "bpf":
+		return !strings.HasSuffix(d.path, ".h")
+	case d.lang == "":
+		return strings.HasSuffix(d.path, ".c")
 	}
-	return !strings.HasSuffix(d.path, ".h")
+	return false
 }
 
 // applyChanges applies LSP content changes, in order, to text.
@@ -80,6 +85,7 @@ func (s *Server) DidOpen(ctx context.Context, params *protocol.DidOpenTextDocume
 		return nil
 	}
 	doc := &document{uri: td.URI, path: path, lang: string(td.LanguageID), version: td.Version, text: []byte(td.Text)}
+	s.log.Debug("open", "path", path, "languageId", doc.lang, "version", doc.version, "analysed", doc.analyzable())
 	f := s.fileFor(td.URI, path)
 	f.mu.Lock()
 	f.doc = doc

@@ -48,7 +48,7 @@ func TestApplyChanges(t *testing.T) {
 func TestLanguages(t *testing.T) {
 	e := newEnv(t, envOptions{init: map[string]any{"kernels": []string{synthKernel(t, "5.14.0-synth")}}})
 	text := readTestdata(t, "seed.bpf.c")
-	for _, lang := range []string{"c", "bpf"} {
+	for _, lang := range []string{"c", "bpf", ""} {
 		u := protocol.TextDocumentItem{URI: fileURI(t.TempDir() + "/x.bpf.c"), LanguageID: protocol.LanguageKind(lang), Version: 3, Text: text}
 		from := e.mark()
 		if err := e.server.DidOpen(e.ctx, &protocol.DidOpenTextDocumentParams{TextDocument: u}); err != nil {
