@@ -106,3 +106,15 @@ fuzz: $(VMLINUX_H)
 		printf '%-34s %-7s %7ss %12s %8s %s\n' "$$tgt" $$status $$secs "$${execs:-?}" "$${total:-?}($$cached cached)" $$log; \
 		if [ $$status = FAIL ]; then { grep -A8 -- '--- FAIL' $$log || tail -5 $$log; } | head -20; fi; \
 	done; exit $$failed
+
+# --- reliability (issue 8): the replay harness ---
+# Drives the real `corels serve` (bin/corels) over stdio with random edits, requests at
+# random positions and malformed frames, and prints the counts (tools/stress/main.go).
+# Bounded: STRESS_EDITS edits or STRESS_TIME, whichever comes first.
+STRESS_EDITS ?= 4000
+STRESS_TIME ?= 8m
+STRESS_FLAGS ?=
+
+.PHONY: stress
+stress: $(VMLINUX_H) build
+	$(GO) run ./tools/stress -corels bin/corels -edits $(STRESS_EDITS) -time $(STRESS_TIME) $(STRESS_FLAGS)
