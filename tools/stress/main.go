@@ -93,13 +93,13 @@ type pubState struct {
 
 type stats struct {
 	edits, requests, answered, errorsAnswered, malformed, malformedAnswered int
-	unknownAnswered, publications, stale, missing, late, serverRequests    int
-	opens, closes                                                         int
-	maxLatency                                                            time.Duration
-	maxLatencyMethod                                                      string
-	maxSettle                                                             time.Duration
-	peakRSS, lastRSS                                                      int64 // KiB
-	staleWhy                                                              []string
+	unknownAnswered, publications, stale, missing, late, serverRequests     int
+	opens, closes                                                           int
+	maxLatency                                                              time.Duration
+	maxLatencyMethod                                                        string
+	maxSettle                                                               time.Duration
+	peakRSS, lastRSS                                                        int64 // KiB
+	staleWhy                                                                []string
 }
 
 type server struct {
