@@ -272,6 +272,7 @@ func scanNames(raw []byte, bo binary.ByteOrder, h *btfHeader) (int, []string, er
 	types := raw[h.HdrLen+h.TypeOff : h.HdrLen+h.TypeOff+h.TypeLen]
 	strs := raw[h.HdrLen+h.StrOff : h.HdrLen+h.StrOff+h.StrLen]
 	seen := make(map[string]struct{})
+	var refs []uint32 // type ids referred to, checked once the number of types is known
 	n := 0
 	for off := 0; off < len(types); {
 		if off+12 > len(types) {
@@ -295,6 +296,13 @@ func scanNames(raw []byte, bo binary.ByteOrder, h *btfHeader) (int, []string, er
 		default:
 			return 0, nil, fmt.Errorf("corrupt BTF: type %d has unknown kind %d", n+1, kind)
 		}
+		// Names and type references are checked here, on the raw bytes: cilium decodes
+		// types lazily, so a dangling reference would only fail when the type is used.
+		if off+12+extra <= len(types) {
+			if err := checkRefs(types[off:off+12+extra], bo, kind, vlen, len(strs), &refs); err != nil {
+				return 0, nil, fmt.Errorf("corrupt BTF: type %d: %v", n+1, err)
+			}
+		}
 		switch kind {
 		case 4, 5, 6, 7, 8, 19:
 			if nameOff != 0 && int(nameOff) < len(strs) {
@@ -313,12 +321,70 @@ func scanNames(raw []byte, bo binary.ByteOrder, h *btfHeader) (int, []string, er
 			return 0, nil, fmt.Errorf("corrupt BTF: type %d runs past the end of the type section", n)
 		}
 	}
+	for _, r := range refs {
+		if int(r) > n {
+			return 0, nil, fmt.Errorf("corrupt BTF: reference to type %d, but there are %d types", r, n)
+		}
+	}
 	names := make([]string, 0, len(seen))
 	for name := range seen {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	return n, names, nil
+}
+
+// checkRefs checks one raw type record t (header and extra data): every name offset lies
+// in the string table; the type ids it refers to are appended to refs.
+func checkRefs(t []byte, bo binary.ByteOrder, kind uint32, vlen, strLen int, refs *[]uint32) error {
+	name := func(off uint32) error {
+		if int(off) >= strLen && off != 0 {
+			return fmt.Errorf("name offset %d is past the string table (%d bytes)", off, strLen)
+		}
+		return nil
+	}
+	if err := name(bo.Uint32(t)); err != nil {
+		return err
+	}
+	u32 := func(i int) uint32 { return bo.Uint32(t[i:]) }
+	switch kind {
+	case 2, 8, 9, 10, 11, 12, 13, 14, 17, 18: // the header's third word is a type
+		*refs = append(*refs, u32(8))
+	}
+	extra := t[12:]
+	switch kind {
+	case 3: // array: elem type, index type, nelems
+		*refs = append(*refs, u32(12), u32(16))
+	case 4, 5: // members: name, type, offset
+		for i := 0; i+12 <= len(extra); i += 12 {
+			if err := name(u32(12 + i)); err != nil {
+				return err
+			}
+			*refs = append(*refs, u32(12+i+4))
+		}
+	case 6, 19: // enum values: name, value
+		step := 8
+		if kind == 19 {
+			step = 12
+		}
+		for i := 0; i+step <= len(extra); i += step {
+			if err := name(u32(12 + i)); err != nil {
+				return err
+			}
+		}
+	case 13: // func_proto params: name, type
+		for i := 0; i+8 <= len(extra); i += 8 {
+			if err := name(u32(12 + i)); err != nil {
+				return err
+			}
+			*refs = append(*refs, u32(12+i+4))
+		}
+	case 15: // datasec: var type, offset, size
+		for i := 0; i+12 <= len(extra); i += 12 {
+			*refs = append(*refs, u32(12+i))
+		}
+	}
+	return nil
 }
 
 // parseBlob turns raw BTF into a Kernel (without Path/Name/Hash).
