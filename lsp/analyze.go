@@ -35,13 +35,14 @@ type file struct {
 	uri  uri.URI
 	path string
 
-	mu     sync.Mutex
-	doc    *document
-	gen    uint64
-	timer  *time.Timer
-	cancel context.CancelFunc
-	last   *result
-	ready  chan struct{} // closed when last changes (then replaced)
+	mu      sync.Mutex
+	doc     *document
+	gen     uint64
+	timer   *time.Timer
+	cancel  context.CancelFunc
+	running int // analyses of this file in flight
+	last    *result
+	ready   chan struct{} // closed when last changes (then replaced)
 
 	pubMu sync.Mutex // orders publications
 }
@@ -106,15 +107,26 @@ func (s *Server) schedule(f *file, delay time.Duration) {
 		f.cancel()
 		f.cancel = nil
 	}
+	// The debounce only coalesces bursts: an edit that finds the file idle (no analysis
+	// in flight, none pending) is analysed at once, so a single edit costs the analysis
+	// alone.
+	pending := f.timer != nil
 	if f.timer != nil {
 		f.timer.Stop()
 		f.timer = nil
 	}
-	if delay <= 0 {
+	if delay <= 0 || f.running == 0 && !pending {
 		s.goSafe("analyze", func() { s.run(f, gen) })
 		return
 	}
-	f.timer = time.AfterFunc(delay, func() { s.goSafe("analyze", func() { s.run(f, gen) }) })
+	f.timer = time.AfterFunc(delay, func() {
+		f.mu.Lock()
+		if f.gen == gen {
+			f.timer = nil // fired: no longer pending
+		}
+		f.mu.Unlock()
+		s.goSafe("analyze", func() { s.run(f, gen) })
+	})
 }
 
 // stop cancels f's pending work and wakes its waiters.
@@ -185,8 +197,14 @@ func (s *Server) run(f *file, gen uint64) {
 	doc := f.doc
 	ctx, cancel := context.WithCancel(s.ctx)
 	f.cancel = cancel
+	f.running++
 	f.mu.Unlock()
 	defer cancel()
+	defer func() {
+		f.mu.Lock()
+		f.running--
+		f.mu.Unlock()
+	}()
 
 	stop := s.progressIfSlow(slowAnalysis, "Analysing "+filepath.Base(doc.path), "parsing its headers")
 	r := s.analyze(ctx, doc)
