@@ -279,6 +279,9 @@ func TestFixesOffered(t *testing.T) {
 // TestCorpus: the compiler corpus, analysed without kernels, gives exactly the findings
 // of testdata/analysis/corpus.expect.
 func TestCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles all 51 corpus programs with vmlinux.h")
+	}
 	needVmlinux(t)
 	root := repoRoot()
 	expect := map[string][]string{}
