@@ -154,7 +154,7 @@ vscode-test: build vscode-build
 # The .vsix, with a stripped linux-x64 corels inside, packaged offline.
 vsix: vscode-deps
 	@mkdir -p build $(VSCODE_DIR)/bin/linux-x64
-	$(GO) build -trimpath -ldflags='-s -w' -o $(VSCODE_DIR)/bin/linux-x64/corels ./cmd/corels
+	$(GO) build -ldflags='-s -w' -o $(VSCODE_DIR)/bin/linux-x64/corels ./cmd/corels
 	cd $(VSCODE_DIR) && node esbuild.mjs --minify && $(OFFLINE) npx vsce package --no-dependencies --skip-license -o $(CURDIR)/$(VSIX)
 	cd $(VSCODE_DIR) && node esbuild.mjs
 
