@@ -362,13 +362,16 @@ class Corels implements CorelsApi {
     }
     const folder = firstFolder();
     if (btf === undefined) {
-      const choices = [...this.settings.kernels];
-      if (fs.existsSync('/sys/kernel/btf/vmlinux') && !choices.includes('/sys/kernel/btf/vmlinux')) {
-        choices.push('/sys/kernel/btf/vmlinux');
+      const choices: vscode.QuickPickItem[] = this.settings.kernels
+        .filter((k) => k !== 'default' && !/[*?[]/.test(k))
+        .map((k) => ({ label: k, description: 'from corels.kernels' }));
+      if (fs.existsSync('/sys/kernel/btf/vmlinux') && !choices.some((c) => c.label === '/sys/kernel/btf/vmlinux')) {
+        choices.push({ label: '/sys/kernel/btf/vmlinux', description: 'this machine' });
       }
-      if (!choices.includes('default')) choices.push('default');
-      btf = await vscode.window.showQuickPick(choices, { title: 'Kernel BTF to write vmlinux.h from' });
-      if (btf === undefined) return undefined;
+      choices.push({ label: 'default', description: "corels' default: this machine's kernel, else the embedded Debian 6.1" });
+      const picked = await vscode.window.showQuickPick(choices, { title: 'Kernel BTF to write vmlinux.h from' });
+      if (picked === undefined) return undefined;
+      btf = picked.label;
     }
     if (btf !== 'default') btf = cfg.expandPath(btf, os.homedir(), folder);
     if (target === undefined) {
