@@ -142,7 +142,26 @@
         (delete-char 1)
         (corels-test--wait-probe-reads "31" "diagnostics after undoing it"))
 
-      ;; 6. Shut down cleanly.
+      ;; 6. Which files are served: C files below a bpf compile_commands.json get
+      ;; bpf-c-mode and a server rooted there, other C files stay in c-mode.
+      (with-current-buffer (find-file-noselect (expand-file-name "legacy/probe.c" root))
+        (corels-test--check (eq major-mode 'bpf-c-mode) "legacy/probe.c in %s" major-mode)
+        (eglot-ensure)
+        (run-hooks 'post-command-hook)
+        (let ((deadline (+ (float-time) 5)))
+          (while (and (not (eglot-current-server)) (< (float-time) deadline))
+            (accept-process-output nil 0.05)))
+        (corels-test--check (and (eglot-current-server) (not (eq (eglot-current-server) server))) "legacy/probe.c: no server of its own")
+        (corels-test--check (equal (file-name-as-directory (project-root (eglot--project (eglot-current-server))))
+                                   (file-name-as-directory (expand-file-name "legacy" root)))
+                            "legacy root %s" (project-root (eglot--project (eglot-current-server))))
+        (corels-test--wait-probe-reads "30,31" "legacy/probe.c diagnostics")
+        (eglot-shutdown (eglot-current-server)))
+      (with-current-buffer (find-file-noselect (expand-file-name "other.c" root))
+        (corels-test--check (eq major-mode 'c-mode) "other.c in %s" major-mode))
+      (corels-test--log "legacy/probe.c served, other.c not")
+
+      ;; 7. Shut down cleanly.
       (eglot-shutdown server)
       (corels-test--log "PASS"))))
 

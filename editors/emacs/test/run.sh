@@ -15,6 +15,11 @@ cat > "$proj/.dir-locals.el" <<'EL'
 ((bpf-c-mode . ((eglot-workspace-configuration . (:corels (:relocationHints "diagnostic"))))))
 EL
 cp "$repo/testdata/seed_unwrapped.bpf.c" "$proj/src/prog.bpf.c"
+# A directory built for bpf by its compile_commands.json, and a plain C file.
+mkdir -p "$proj/legacy"
+cp "$repo/testdata/seed_unwrapped.bpf.c" "$proj/legacy/probe.c"
+echo '[{"directory": ".", "file": "probe.c", "command": "clang -g -O2 -target bpf -c probe.c"}]' > "$proj/legacy/compile_commands.json"
+echo 'int main(void) { return 0; }' > "$proj/other.c"
 start=$(date +%s%N)
 if (cd "$proj/src" && CORELS="$corels" CORELS_LOG="$work/corels.log" ROOT="$proj" EMACS_PLUGIN="$repo/editors/emacs" \
 	HOME="$work" timeout 60 emacs -Q --batch -l "$here/e2e.el" "$proj/src/prog.bpf.c" </dev/null); then

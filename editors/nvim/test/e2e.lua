@@ -196,6 +196,20 @@ local function test()
   local qf = vim.fn.getqflist()
   check(#qf == 3 and qf[2].text:find('sk_buff 0:1 → dev (offset 8, size 8)', 1, true), 'quickfix: %s', vim.inspect(qf))
   log('CorelsRelocs: %d entries, first: %s', #qf, qf[1].text)
+
+  -- 8. Which files are served: C files below a bpf compile_commands.json yes (its directory
+  -- is their root: a server of their own), other C files no.
+  local root_dir = os.getenv('ROOT')
+  vim.cmd('edit ' .. root_dir .. '/legacy/probe.c')
+  local probe = vim.api.nvim_get_current_buf()
+  wait_probe_reads(probe, '30,31', 'legacy/probe.c diagnostics')
+  local pc = vim.tbl_values(vim.lsp.buf_get_clients(probe))[1]
+  check(pc and pc.name == 'corels' and pc.id ~= client.id, 'legacy/probe.c: want its own corels client')
+  check(pc.config.root_dir == root_dir .. '/legacy', 'legacy root %s', tostring(pc.config.root_dir))
+  vim.cmd('edit ' .. root_dir .. '/other.c')
+  vim.wait(300)
+  check(vim.tbl_isempty(vim.lsp.buf_get_clients(0)), 'other.c must not be attached')
+  log('legacy/probe.c served, other.c not')
 end
 
 vim.api.nvim_create_autocmd('VimEnter', {

@@ -14,6 +14,11 @@ for mode in plain lspconfig; do
 	mkdir -p "$proj/src" "$work/$mode/cache"
 	echo '{}' > "$proj/.corels.json"
 	cp "$repo/testdata/seed_unwrapped.bpf.c" "$proj/src/prog.bpf.c"
+	# A directory built for bpf by its compile_commands.json, and a plain C file.
+	mkdir -p "$proj/legacy"
+	cp "$repo/testdata/seed_unwrapped.bpf.c" "$proj/legacy/probe.c"
+	echo '[{"directory": ".", "file": "probe.c", "command": "clang -g -O2 -target bpf -c probe.c"}]' > "$proj/legacy/compile_commands.json"
+	echo 'int main(void) { return 0; }' > "$proj/other.c"
 	start=$(date +%s%N)
 	if (cd "$proj/src" && CORELS="$corels" CORELS_LOG="$work/$mode/corels.log" ROOT="$proj" MODE=$mode \
 		NVIM_PLUGIN="$repo/editors/nvim" NVIM_TEST_DIR="$here" XDG_CACHE_HOME="$work/$mode/cache" \
