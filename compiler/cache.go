@@ -87,13 +87,9 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 		c.stats.full.Add(1)
 		return u.compileFull(), nil
 	}
-	p, cold, err := c.preamble(ctx, u, text)
+	p, err := c.preamble(ctx, u, text)
 	if err != nil {
 		return nil, err
-	}
-	if cold != nil {
-		c.stats.full.Add(1)
-		return cold, nil
 	}
 	if p.err != nil {
 		// The headers themselves do not compile (a missing include, say): the full run
@@ -136,10 +132,8 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 	}
 }
 
-// preamble returns the indexed preamble for u, building it once for every waiter. The
-// caller that builds it compiles its file in full and indexes the headers from that same
-// parse: it gets that full result as cold, and the first compile costs one parse.
-func (c *Cache) preamble(ctx context.Context, u *unit, text string) (p *preamble, cold *Result, err error) {
+// preamble returns the indexed preamble for u, building it once for every waiter.
+func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, error) {
 	key := preambleKey(u, text)
 	for {
 		c.mu.Lock()
@@ -153,29 +147,23 @@ func (c *Cache) preamble(ctx context.Context, u *unit, text string) (p *preamble
 				defer func() {
 					if r := recover(); r != nil {
 						s.p = &preamble{err: fmt.Errorf("internal error indexing the headers: %v", r)}
-						cold = nil
 					}
 				}()
-				fsys := u.fsys.recording()
-				res, ast, pragmas := u.runFull(fsys)
-				if ast != nil {
-					s.p = indexPreamble(ast, pragmas, fsys, u.path, len(text), text, c.intern)
-					cold = res
-				} else {
-					s.p = buildPreamble(u, text, c.intern)
-				}
+				// The headers alone: the body, where a half-typed or hostile edit lives,
+				// is only ever compiled pruned, after its nesting is checked.
+				s.p = buildPreamble(u, text, c.intern)
 			}()
 			c.stats.builds.Add(1)
-			return s.p, cold, nil
+			return s.p, nil
 		}
 		c.mu.Unlock()
 		select {
 		case <-s.ready:
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return nil, ctx.Err()
 		}
 		if s.p.fresh() {
-			return s.p, nil, nil
+			return s.p, nil
 		}
 		c.mu.Lock()
 		if c.preambles[key] == s {
@@ -246,7 +234,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		cc.Source{Name: "<preamble>", Value: pruned},
 		cc.Source{Name: u.path, Value: mainSrc},
 	)
-	ast, err := translate(cfg, sources)
+	ast, err := translate(cfg, sources, true)
 	if err != nil {
 		diags := parseErrors(err, u.path, mainSrc)
 		if missing := p.missingNames(diags, names); len(missing) > 0 {

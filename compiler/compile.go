@@ -151,7 +151,7 @@ func (u *unit) runFull(fsys *overlayFS) (*Result, *cc.AST, *pragmaRanges) {
 	}
 	mainSrc := mainSource(u.src)
 	sources = append(sources, cc.Source{Name: u.path, Value: mainSrc})
-	ast, err := translate(cfg, sources)
+	ast, err := translate(cfg, sources, true)
 	if err != nil {
 		res.Diagnostics = append(res.Diagnostics, parseErrors(err, u.path, mainSrc)...)
 		return res, nil, nil
@@ -182,14 +182,75 @@ func extract(res *Result, ast *cc.AST, path string, src []byte, pragmas *pragmaR
 }
 
 // translate runs cc.Translate and turns a panic inside it into an error: a half-typed file
-// must never take the server down.
-func translate(cfg *cc.Config, sources []cc.Source) (ast *cc.AST, err error) {
+// must never take the server down. With guard, the sources are first preprocessed to check
+// their bracket nesting (see nestingGuard), which costs about a third of a translation.
+func translate(cfg *cc.Config, sources []cc.Source, guard bool) (ast *cc.AST, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			ast, err = nil, fmt.Errorf("internal error in the C front end: %v", r)
 		}
 	}()
+	if guard {
+		if err := nestingGuard(cfg, sources); err != nil {
+			return nil, err
+		}
+	}
 	return cc.Translate(cfg, sources)
+}
+
+// maxBracketDepth is clang's default -fbracket-depth.
+const maxBracketDepth = 256
+
+// nestingGuard preprocesses the sources and fails when brackets nest deeper than clang
+// allows. cc/v4's parser is recursive descent: a few lines of macros expand to a few
+// hundred thousand nested parentheses, which exhaust Go's stack — a fatal error that no
+// recover() catches — so the depth must be known before parsing.
+func nestingGuard(cfg *cc.Config, sources []cc.Source) error {
+	w := &depthWriter{}
+	err := cc.Preprocess(cfg, sources, w)
+	if w.exceeded {
+		return fmt.Errorf("bracket nesting level exceeded maximum of %d after macro expansion", maxBracketDepth)
+	}
+	_ = err // preprocessing errors are reported by the translation that follows
+	return nil
+}
+
+// depthWriter tracks bracket depth over preprocessed C text, outside literals.
+type depthWriter struct {
+	depth    int
+	quote    byte // inside a string or character literal
+	escape   bool
+	exceeded bool
+}
+
+var errTooDeep = fmt.Errorf("too deep")
+
+func (w *depthWriter) Write(p []byte) (int, error) {
+	for _, c := range p {
+		switch {
+		case w.quote != 0:
+			switch {
+			case w.escape:
+				w.escape = false
+			case c == '\\':
+				w.escape = true
+			case c == w.quote || c == '\n':
+				w.quote = 0
+			}
+		case c == '"' || c == '\'':
+			w.quote = c
+		case c == '(' || c == '[' || c == '{':
+			if w.depth++; w.depth > maxBracketDepth {
+				w.exceeded = true
+				return 0, errTooDeep // stops the preprocessor
+			}
+		case c == ')' || c == ']' || c == '}':
+			if w.depth > 0 {
+				w.depth--
+			}
+		}
+	}
+	return len(p), nil
 }
 
 var (

@@ -124,12 +124,13 @@ func (o *overlayFS) ReadFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.record != nil && !fi.IsDir() {
+	if o.record != nil && fi.Mode().IsRegular() {
 		o.record.mu.Lock()
 		o.record.files[name] = fileStamp{path: name, size: fi.Size(), modTime: fi.ModTime().UnixNano()}
 		o.record.mu.Unlock()
 	}
-	if fi.IsDir() {
+	if !fi.Mode().IsRegular() {
+		// A directory, a FIFO (reading it would block), a device: never a header.
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	o.mu.Lock()
@@ -178,7 +179,9 @@ func (i memInfo) Sys() any           { return nil }
 var _ io.ReaderAt = (*memFile)(nil)
 
 var (
-	namedVariadicDefine = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*define[ \t]+[A-Za-z_][A-Za-z0-9_]*\(([^()]*?)([A-Za-z_][A-Za-z0-9_]*)[ \t]*\.\.\.[ \t]*\)`)
+	// `#define NAME(a, b, rest...)`: parameters on the #define's own line, the named
+	// variadic one last, after "(" or ",".
+	namedVariadicDefine = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*define[ \t]+[A-Za-z_][A-Za-z0-9_]*\(((?:[ \t]*[A-Za-z_][A-Za-z0-9_]*[ \t]*,)*[ \t]*)([A-Za-z_][A-Za-z0-9_]*)[ \t]*\.\.\.[ \t]*\)`)
 	identifier          = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'`)
 )
 

@@ -115,7 +115,7 @@ func buildPreamble(u *unit, text string, in *interner) *preamble {
 		sources = append(sources, cc.Source{Name: inc, FS: fsys})
 	}
 	sources = append(sources, cc.Source{Name: u.path, Value: []byte(text + "\n")})
-	ast, err := translate(cfg, sources)
+	ast, err := translate(cfg, sources, false) // directives and headers only
 	if err != nil {
 		return &preamble{text: text, err: err, diags: parseErrors(err, u.path, []byte(text)), files: fsys.stamps()}
 	}

@@ -82,6 +82,8 @@ func newConfig(f *Flags, fsys *overlayFS, pragma func([]cc.Token) error) (*cc.Co
 		PragmaHandler:  pragma,
 		Predefined:     predefinedFor(f),
 		ExpansionLimit: expansionLimit,
+		// Every file comes through fsys: never os.Open behind its back.
+		FSOnly: true,
 		// clang searches -I directories for both "..." and <...>.
 		IncludePaths:    append(append([]string{""}, f.IncludeDirs...), f.SysDirs...),
 		SysIncludePaths: append(append(append([]string{}, f.IncludeDirs...), f.SysDirs...), defaultSysIncludePaths...),
