@@ -82,6 +82,7 @@ const extDir = path.join(work, 'extensions');
 fs.mkdirSync(path.join(proj, 'src'), { recursive: true });
 fs.mkdirSync(path.join(proj, '.vscode'), { recursive: true });
 fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+fs.mkdirSync(path.join(work, 'tmp'), { recursive: true });
 fs.copyFileSync(path.join(repo, 'testdata', 'seed_unwrapped.bpf.c'), path.join(proj, 'src', 'prog.bpf.c'));
 fs.writeFileSync(path.join(proj, '.vscode', 'settings.json'), JSON.stringify({ 'corels.kernels': ['default'] }, null, 2));
 fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({
@@ -95,7 +96,7 @@ fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify({
 
 const env = {
   ...process.env, HOME: work, XDG_CONFIG_HOME: path.join(work, 'config'), XDG_DATA_HOME: path.join(work, 'data'),
-  XDG_CACHE_HOME: path.join(work, 'cache'),
+  XDG_CACHE_HOME: path.join(work, 'cache'), TMPDIR: path.join(work, 'tmp'),
   // The extension must find corels in the .vsix, not on PATH.
   PATH: (process.env.PATH || '').split(':').filter((d) => !fs.existsSync(path.join(d, 'corels'))).join(':'),
 };
