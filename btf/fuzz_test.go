@@ -146,17 +146,20 @@ var btfFuzzRegressions = []struct {
 }
 
 // rawBTF builds little-endian raw BTF from type words and an empty string section.
-func rawBTF(types []uint32) []byte {
+func rawBTF(types []uint32) []byte { return rawBTFStrings(types, "\x00") }
+
+// rawBTFStrings builds little-endian raw BTF from type words and a string section.
+func rawBTFStrings(types []uint32, strs string) []byte {
 	var b bytes.Buffer
 	le := binary.LittleEndian
-	hdr := []any{uint16(0xeb9f), uint8(1), uint8(0), uint32(24), uint32(0), uint32(4 * len(types)), uint32(4 * len(types)), uint32(1)}
+	hdr := []any{uint16(0xeb9f), uint8(1), uint8(0), uint32(24), uint32(0), uint32(4 * len(types)), uint32(4 * len(types)), uint32(len(strs))}
 	for _, v := range hdr {
 		binary.Write(&b, le, v)
 	}
 	for _, w := range types {
 		binary.Write(&b, le, w)
 	}
-	b.WriteByte(0)
+	b.WriteString(strs)
 	return b.Bytes()
 }
 
@@ -356,35 +359,109 @@ func checkVerdict(t *testing.T, r Relocation, v Result) {
 func FuzzWriteHeader(f *testing.F) {
 	addBTFSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ks, err := LoadBytes("fuzz.btf", data)
-		if err != nil {
-			return
-		}
-		for _, k := range ks {
-			for _, opts := range []*HeaderOptions{nil, {Bpftool71: true, NoPreserveAccessIndex: true, Guard: "G"}} {
-				var a, b bytes.Buffer
-				errA := WriteHeader(&a, k.Spec, opts)
-				errB := WriteHeader(&b, k.Spec, opts)
-				if (errA == nil) != (errB == nil) || !bytes.Equal(a.Bytes(), b.Bytes()) {
-					t.Fatalf("two writes differ (%v, %v)", errA, errB)
+		checkWriteHeader(t, data, true)
+	})
+}
+
+// headerRegressions are inputs FuzzWriteHeader found.
+var headerRegressions = []struct {
+	name string
+	data []byte
+}{
+	// FuzzWriteHeader, 7 minutes in: the worker died (exit status 2) on 8.5 KB of BTF
+	// whose struct claims a size of hundreds of MB. btf_dump pads a struct's tail with one
+	// `long: 64;` line per 8 bytes, so the header was 207 MB (twice, plus the
+	// buffers' growth). A kernel BTF path comes from workspace configuration and the
+	// server generates the fallback vmlinux.h from it: a crafted file is a memory bomb.
+	// Reduced by hand: struct big { int x; } of 16 MiB → 2M padding lines. Fix in
+	// header.go: pad large gaps with an array (`char __pad[N];`, an exact layout too) or
+	// refuse BTF whose records are absurdly large.
+	{"huge_struct_padding", rawBTFStrings([]uint32{
+		7, 1 << 24, 4, 1<<24 | 32, // [1] int
+		1, 4<<24 | 1, 16 << 20, 5, 1, 0, // [2] struct big { int x; } of 16 MiB
+	}, "\x00big\x00x\x00int\x00")},
+}
+
+func TestHeaderRegressions(t *testing.T) {
+	for _, r := range headerRegressions {
+		t.Run(r.name, func(t *testing.T) { checkWriteHeader(t, r.data, false) })
+	}
+}
+
+// boundedBuffer fails writes past limit, so that a runaway header costs CPU, not memory.
+type boundedBuffer struct {
+	bytes.Buffer
+	limit int
+	over  bool
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.limit {
+		b.over = true
+		return 0, fmt.Errorf("header larger than %d bytes", b.limit)
+	}
+	return b.Buffer.Write(p)
+}
+
+// checkWriteHeader writes vmlinux.h from whatever LoadBytes accepts: no panic, the same
+// bytes twice, at most 1 MiB + 64 bytes per byte of BTF (a real vmlinux: 5 MB of BTF, 3 MB
+// of header), the include guard closed at the end, braces balanced. While the huge-padding
+// bug (headerRegressions) is open, fuzzing skips inputs with a record over 1 MiB.
+func checkWriteHeader(t *testing.T, data []byte, fuzzing bool) {
+	ks, err := LoadBytes("fuzz.btf", data)
+	if err != nil {
+		return
+	}
+	for _, k := range ks {
+		limit := 1<<20 + 64*k.Size
+		for _, opts := range []*HeaderOptions{nil, {Bpftool71: true, NoPreserveAccessIndex: true, Guard: "G"}} {
+			a, b := &boundedBuffer{limit: limit}, &boundedBuffer{limit: limit}
+			errA := WriteHeader(a, k.Spec, opts)
+			if a.over {
+				if fuzzing && hasHugeRecord(k) {
+					t.Skip("known: huge struct padding (see headerRegressions)")
 				}
-				if errA != nil {
-					continue
-				}
-				guard := "__VMLINUX_H__"
-				if opts != nil {
-					guard = opts.Guard
-				}
-				h := a.String()
-				if !strings.HasPrefix(h, "#ifndef "+guard+"\n#define "+guard+"\n") || !strings.HasSuffix(h, "#endif /* "+guard+" */\n") {
-					t.Fatalf("include guard missing:\n%.300s\n...\n%.300s", h, h[max(0, len(h)-300):])
-				}
-				if strings.Count(h, "{") != strings.Count(h, "}") {
-					t.Fatalf("unbalanced braces: %d { and %d }", strings.Count(h, "{"), strings.Count(h, "}"))
-				}
+				t.Fatalf("header over %d bytes from %d bytes of BTF", limit, k.Size)
+			}
+			errB := WriteHeader(b, k.Spec, opts)
+			if (errA == nil) != (errB == nil) || !bytes.Equal(a.Bytes(), b.Bytes()) {
+				t.Fatalf("two writes differ (%v, %v)", errA, errB)
+			}
+			if errA != nil {
+				continue
+			}
+			guard := "__VMLINUX_H__"
+			if opts != nil {
+				guard = opts.Guard
+			}
+			h := a.String()
+			if !strings.HasPrefix(h, "#ifndef "+guard+"\n#define "+guard+"\n") || !strings.HasSuffix(h, "#endif /* "+guard+" */\n") {
+				t.Fatalf("include guard missing:\n%.300s\n...\n%.300s", h, h[max(0, len(h)-300):])
+			}
+			if strings.Count(h, "{") != strings.Count(h, "}") {
+				t.Fatalf("unbalanced braces: %d { and %d }", strings.Count(h, "{"), strings.Count(h, "}"))
 			}
 		}
-	})
+	}
+}
+
+func hasHugeRecord(k *Kernel) bool {
+	for typ, err := range k.Spec.All() {
+		if err != nil {
+			return false
+		}
+		switch x := typ.(type) {
+		case *cbtf.Struct:
+			if x.Size > 1<<20 {
+				return true
+			}
+		case *cbtf.Union:
+			if x.Size > 1<<20 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // FuzzResolve resolves arbitrary relocations (any kind number, any access string) whose
