@@ -165,7 +165,7 @@ func rawBTFStrings(types []uint32, strs string) []byte {
 
 func TestBTFFuzzRegressions(t *testing.T) {
 	for _, r := range btfFuzzRegressions {
-		t.Run(r.name, func(t *testing.T) { checkLoadBytes(t, r.data, false) })
+		t.Run(r.name, func(t *testing.T) { checkLoadBytes(t, r.data) })
 	}
 }
 
@@ -224,20 +224,16 @@ var fuzzProbeRelocations = sync.OnceValues(func() ([]Relocation, error) {
 func FuzzLoadBytes(f *testing.F) {
 	addBTFSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkLoadBytes(t, data, true)
+		checkLoadBytes(t, data)
 	})
 }
 
 // checkLoadBytes: LoadBytes either fails with a *LoadError naming the file, or returns
 // kernels whose fields are consistent; loading is deterministic; every probe relocation
 // resolves to a consistent verdict on each kernel.
-//
-// While the lazy-decoding bug (btfFuzzRegressions) is open, fuzzing skips inputs that hit
-// it (fuzzing) instead of stopping at it again; the regression test fails. Fix in
-// load.go: after LoadSpecFromReader, read every type 1..n with Spec.TypeByID and turn an
-// error into "corrupt BTF: type N: ..." (or check references and name offsets in
-// scanNames, which already walks every type).
-func checkLoadBytes(t *testing.T, data []byte, fuzzing bool) {
+// (The lazy-decoding bug of btfFuzzRegressions was fixed in 06ba511: load.go checks
+// references and name offsets on the raw bytes.)
+func checkLoadBytes(t *testing.T, data []byte) {
 	const path = "/fuzz/5.10.0-fuzz.btf"
 	ks, err := LoadBytes(path, data)
 	if err != nil {
@@ -281,9 +277,6 @@ func checkLoadBytes(t *testing.T, data []byte, fuzzing bool) {
 		// without an error).
 		for id := 1; id <= k.NumTypes; id++ {
 			if _, err := k.Spec.TypeByID(cbtf.TypeID(id)); err != nil {
-				if fuzzing {
-					t.Skip("known: BTF that cannot be decoded is accepted (see btfFuzzRegressions)")
-				}
 				t.Fatalf("accepted, but type %d of %d cannot be read: %v", id, k.NumTypes, err)
 			}
 		}

@@ -544,32 +544,21 @@ func FuzzRewriteNamedVariadics(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		if knownRewriteBug.Match(src) || knownRewriteBug2.Match(src) {
-			t.Skip("known: see rewriteRegressions")
-		}
 		checkRewrite(t, src)
 	})
 }
 
-// knownRewriteBug matches what rewriteRegressions' open bug needs: a #define whose
-// parameter list runs past the end of its line (no backslash) into a later `name...)`.
-var knownRewriteBug = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*define[ \t]+[A-Za-z_][A-Za-z0-9_]*\([^()]*?[^\\]\n[^()]*\.\.\.`)
-
-// knownRewriteBug2: a parameter list with two names and no comma before "...".
-var knownRewriteBug2 = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*define[ \t]+[A-Za-z_][A-Za-z0-9_]*\([^()]*?[A-Za-z0-9_][ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t]*\.\.\.`)
-
 // rewriteRegressions are inputs FuzzRewriteNamedVariadics found.
 var rewriteRegressions = []struct{ name, src string }{
-	// The parameter-list pattern `\(([^()]*?)NAME...\)` crosses newlines: an unfinished
+	// The parameter-list pattern `\(([^()]*?)NAME...\)` crossed newlines: an unfinished
 	// `#define A(` (as typed) and a later line with `x...)` (a comment, a string) made the
-	// rewrite edit that later line, which is no directive, and shift its columns. Fix in
-	// fs.go: namedVariadicDefine's `[^()]*?` → `[^()\n]*?`.
+	// rewrite edit that later line, which is no directive, and shift its columns. Fixed in
+	// 0f72938 (the rewrite keeps to the #define's own line).
 	{"params_span_lines", "#define A(00000\n0A...)"},
 	{"params_span_lines_comment", "#define LOG(fmt\nint x; // wait for more...) then\n"},
-	// Malformed list (no comma): each pass takes the name before "..." and exposes the
-	// one before it, so the rewrite is not idempotent. Harmless (cc rejects the list), but
-	// the same fix makes it so: only a name right after '(' or ',' is a named variadic,
-	// `\(((?:[^()\n]*,)?[ \t]*)NAME[ \t]*\.\.\.[ \t]*\)`.
+	// Malformed list (no comma): each pass took the name before "..." and exposed the
+	// one before it, so the rewrite was not idempotent. Harmless (cc rejects the list);
+	// fixed with the above.
 	{"params_without_comma", "#define A(A A... )"},
 }
 
@@ -759,12 +748,11 @@ var hostileInputs = []hostileInput{
 		src: func() string {
 			return "int x = " + strings.Repeat("(", 50000) + "1" + strings.Repeat(")", 50000) + ";\n"
 		}},
-	// Nested blocks: cc/v4 parses 50000 levels in 0.2 s; the facts pass (facts.go, guards.go)
-	// computes the extent of every compound statement by walking all its tokens, so
-	// nesting is quadratic there (2000 → 4 s, 4000 → 14 s, 8000 → 56 s).
+	// Nested blocks: cc/v4 parses 50000 levels in 0.2 s; the facts pass computed the extent
+	// of every compound statement by walking all its tokens, so nesting was quadratic
+	// (2000 → 4 s, 4000 → 14 s, 8000 → 56 s). Fixed in 21738d5 (extents memoized).
 	{name: "deep_braces_5000", budget: 5 * time.Second,
-		src:   func() string { return "void f(void) " + strings.Repeat("{", 5000) + strings.Repeat("}", 5000) + "\n" },
-		known: "extractor.extent (facts.go) walks every token of each nested compound statement: memoize extents bottom-up or compute them once per function"},
+		src: func() string { return "void f(void) " + strings.Repeat("{", 5000) + strings.Repeat("}", 5000) + "\n" }},
 	// 5000 open braces are deeper than clang's -fbracket-depth (256): the nesting guard
 	// says so before the parser recurses, as clang does.
 	{name: "unbalanced_braces", budget: 5 * time.Second, wantErr: "nesting level exceeded",
@@ -780,10 +768,11 @@ var hostileInputs = []hostileInput{
 	{name: "self_include", budget: 5 * time.Second, wantErr: "include",
 		src: func() string { return "#include __FILE__\nint x;\n" }},
 	// cc/v4's parser is recursive descent: ~200k nested brackets exhaust Go's 1 GB stack,
-	// a fatal error no recover() catches. 20 lines of macros produce them.
+	// a fatal error no recover() catches. 20 lines of macros produce them. Fixed in
+	// 0f72938 (bracket-depth guard, clang's 256, on the preprocessed tokens); the input
+	// still runs in a child process so a regression fails this test, not the package.
 	{name: "exponential_parens_stack_overflow", budget: 60 * time.Second, wantErr: "nest", subprocess: true,
-		src:   func() string { return macroBlowup("(", " ", 18, "int x = %s 1;\n") },
-		known: "cc/v4 parser recursion; needs a bracket-depth guard on the preprocessed tokens before cc.Translate (compile.go) or a depth limit in cc/v4"},
+		src: func() string { return macroBlowup("(", " ", 18, "int x = %s 1;\n") }},
 	// > 8 MiB of source (MaxSourceSize): a clear error at once instead of seconds of
 	// parsing and GBs of memory.
 	{name: "source_over_8MiB", budget: 3 * time.Second, wantErr: "larger than",
@@ -905,8 +894,8 @@ func TestHostileChild(t *testing.T) {
 	t.Fatalf("no hostile input %q", name)
 }
 
-// nonRegularFix is the fix, checked on a copy of the tree: both parts are needed, because
-// when the FS fails cc/v4 falls back to os.Open unless FSOnly is set.
+// nonRegularFix is the fix (in 0f72938): both parts are needed, because when the FS fails
+// cc/v4 falls back to os.Open unless FSOnly is set.
 const nonRegularFix = "fix: fs.go overlayFS.ReadFile `if !fi.Mode().IsRegular()` instead of `if fi.IsDir()`, and target.go newConfig `FSOnly: true`"
 
 // TestHostileIncludes: #include must never read something that is not a regular file. A
