@@ -19,6 +19,25 @@ Module._resolveFilename = function (request, ...rest) {
 const vscode = require('vscode');
 const S = vscode.__standin;
 
+// Every process the client spawns is killed when the test ends, whatever happened.
+const spawned = [];
+const spawn = cp.spawn;
+cp.spawn = function (...args) {
+  const child = spawn.apply(this, args);
+  spawned.push(child);
+  return child;
+};
+function killSpawned() {
+  for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+process.on('exit', killSpawned);
+
+function within(ms, what, p) {
+  let timer;
+  return Promise.race([p, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms); })])
+    .finally(() => clearTimeout(timer));
+}
+
 const root = path.resolve(__dirname, '..', '..', '..');
 const corels = path.resolve(process.env.CORELS || path.join(root, 'bin', 'corels'));
 const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
@@ -87,7 +106,8 @@ test('extension bundle + vscode-languageclient against corels serve', { timeout:
     workspaceState: { get: () => undefined, update: async () => {}, keys: () => [] }, extensionMode: vscode.ExtensionMode.Test,
     storageUri: undefined, globalStorageUri: vscode.Uri.file(work), logUri: vscode.Uri.file(work), environmentVariableCollection: {},
   };
-  const api = await ext.activate(ctx);
+  t.after(killSpawned);
+  const api = await within(20000, 'activation (server start)', ext.activate(ctx));
   let deactivated = false;
   t.after(async () => { if (!deactivated) await ext.deactivate(); });
 
