@@ -246,6 +246,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	pragmas.finish()
 	extract(res, ast, u.path, mainSrc, &pragmas)
 	res.FallbacksUsed = p.fallbacks
+	p.addDefined(res)
 	return res, nil
 }
 

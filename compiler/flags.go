@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"mvdan.cc/sh/v3/shell"
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // Macro is a -D or -U from the command line.
@@ -207,7 +209,29 @@ func flagsFromCompileFlagsTxt(path string) (*Flags, error) {
 }
 
 // splitCommand splits a compile_commands.json "command" into arguments with shell quoting
-// rules. Variables are not expanded: a build database has none that corels could know.
-func splitCommand(s string) ([]string, error) {
-	return shell.Fields(s, func(string) string { return "" })
+// rules. Variables expand to nothing and command or process substitution is an error: a
+// build database comes from the workspace, and nothing from it is ever run.
+func splitCommand(s string) (args []string, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a bug in the shell library must not take us down
+			args, err = nil, fmt.Errorf("cannot split the command: %v", r)
+		}
+	}()
+	var words []*syntax.Word
+	for w, err := range syntax.NewParser().WordsSeq(strings.NewReader(s)) {
+		if err != nil {
+			return nil, err
+		}
+		words = append(words, w)
+	}
+	cfg := &expand.Config{
+		Env: expand.FuncEnviron(func(string) string { return "" }),
+		CmdSubst: func(io.Writer, *syntax.CmdSubst) error {
+			return errors.New("command substitution is not run")
+		},
+		ProcSubst: func(*syntax.ProcSubst) (string, error) {
+			return "", errors.New("process substitution is not run")
+		},
+	}
+	return expand.Fields(cfg, words...)
 }

@@ -562,6 +562,22 @@ func (p *preamble) render(picked []int, names map[string]bool) string {
 	return b.String()
 }
 
+// addDefined completes Facts.Defined after a pruned compile, which kept only the macros and
+// declarations the file reaches: what the file can use is what its preamble defines.
+func (p *preamble) addDefined(res *Result) {
+	if res.Facts.Defined == nil {
+		return
+	}
+	_, helpers := p.defines["__BPF_HELPERS__"]
+	for _, n := range DefinedNames {
+		_, macro := p.defines[n]
+		_, decl := p.byName[n]
+		if macro || strings.HasPrefix(n, "bpf_probe_read") && (helpers || decl) {
+			res.Facts.Defined[n] = true
+		}
+	}
+}
+
 // interner shares header texts and declarations between the preambles of a Cache.
 type interner struct {
 	mu       sync.Mutex

@@ -93,8 +93,8 @@ func (m *mapper) offset(p protocol.Position) int {
 			off = end
 		}
 		// Not inside a UTF-8 sequence.
-		for off < end && off > start && !utf8.RuneStart(m.text[off]) {
-			off--
+		if off < end {
+			off = charStart(m.text, start, off)
 		}
 		return off
 	}
@@ -131,8 +131,8 @@ func (m *mapper) position(off int) protocol.Position {
 	if end := m.lineEnd(line); off > end {
 		off = end // inside a "\r\n"
 	}
-	for off > start && off < len(m.text) && !utf8.RuneStart(m.text[off]) {
-		off--
+	if off < len(m.text) {
+		off = charStart(m.text, start, off)
 	}
 	if m.enc == encUTF8 {
 		return protocol.Position{Line: uint32(line), Character: uint32(off - start)}
@@ -196,6 +196,23 @@ func (m *mapper) compilerRange(r compiler.Range) protocol.Range {
 		end = m.compilerOffset(r.End)
 	}
 	return m.rangeOf(start, end)
+}
+
+// charStart returns where the character holding byte off begins: off itself, unless off is a
+// continuation byte of a valid sequence that starts before it (no earlier than lineStart).
+// A stray continuation byte (Latin-1 text in an old comment) is a character of its own, as
+// utf8.DecodeRune counts it.
+func charStart(text []byte, lineStart, off int) int {
+	for l := off; l > lineStart && off-l < utf8.UTFMax-1 && !utf8.RuneStart(text[l]); {
+		l--
+		if utf8.RuneStart(text[l]) {
+			if r, size := utf8.DecodeRune(text[l:]); !(r == utf8.RuneError && size <= 1) && l+size > off {
+				return l
+			}
+			return off
+		}
+	}
+	return off
 }
 
 func clamp(v, lo, hi int) int {
