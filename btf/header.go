@@ -600,6 +600,9 @@ func pfx(lvl int) string {
 
 func roundup(x, y int) int { return (x + y - 1) / y * y }
 
+// hugePadBits is the largest gap padded with unnamed bitfields, as bpftool does (64 KiB).
+const hugePadBits = 64 << 10 * 8
+
 // emitBitPadding is btf_dump_emit_bit_padding.
 //
 // In a packed record the compiler does not align unnamed bitfields, so
@@ -610,6 +613,15 @@ func (d *dumper) emitBitPadding(curOff, nextOff, nextAlign int, inBitfield, pack
 		bits int
 	}{{"long", d.ptrSize * 8}, {"int", 32}, {"short", 16}, {"char", 8}}
 	if curOff >= nextOff {
+		return
+	}
+	// A gap of megabytes (only crafted BTF has one) would take one `long: 64;` line per 8
+	// bytes: a header of hundreds of MB from a few KB of BTF. A byte array is as exact.
+	if nextOff-curOff > hugePadBits {
+		byteStart, byteEnd := roundup(curOff, 8), nextOff/8*8
+		d.emitBitPadding(curOff, byteStart, 1, inBitfield, packed, lvl)
+		d.printf("\n%schar __pad_at_%d[%d];", pfx(lvl), byteStart/8, (byteEnd-byteStart)/8)
+		d.emitBitPadding(byteEnd, nextOff, nextAlign, false, packed, lvl)
 		return
 	}
 	if packed && !d.compat71 {
