@@ -143,6 +143,15 @@ var btfFuzzRegressions = []struct {
 	// section ("get name for enum value 1: offset 110848 is out of bounds of string
 	// table"), found only when the enum is decoded. Reduced by hand.
 	{"enum_value_name_out_of_bounds", rawBTF([]uint32{0, 6<<24 | 1, 4, 110848, 0})},
+	// FuzzLoadBytes on the fixed loader (06ba511), from the first run's corpus: a member
+	// name offset inside a string, not at its start ("can't get name for member 0: offset
+	// 394 is not the beginning of a string"). The raw check accepts any offset within the
+	// string section; cilium wants a string's first byte. Reduced by hand: member name at
+	// "nt" inside "int". Fix in load.go: check that a name offset is 0 or follows a NUL.
+	{"member_name_mid_string", rawBTFStrings([]uint32{
+		1, 1 << 24, 4, 1<<24 | 32, // [1] int
+		7, 4<<24 | 1, 4, 2, 1, 0, // [2] struct big { int <"nt">; }
+	}, "\x00int\x00x\x00big\x00")},
 }
 
 // rawBTF builds little-endian raw BTF from type words and an empty string section.
@@ -165,7 +174,7 @@ func rawBTFStrings(types []uint32, strs string) []byte {
 
 func TestBTFFuzzRegressions(t *testing.T) {
 	for _, r := range btfFuzzRegressions {
-		t.Run(r.name, func(t *testing.T) { checkLoadBytes(t, r.data) })
+		t.Run(r.name, func(t *testing.T) { checkLoadBytes(t, r.data, false) })
 	}
 }
 
@@ -224,7 +233,7 @@ var fuzzProbeRelocations = sync.OnceValues(func() ([]Relocation, error) {
 func FuzzLoadBytes(f *testing.F) {
 	addBTFSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkLoadBytes(t, data)
+		checkLoadBytes(t, data, true)
 	})
 }
 
@@ -233,7 +242,9 @@ func FuzzLoadBytes(f *testing.F) {
 // resolves to a consistent verdict on each kernel.
 // (The lazy-decoding bug of btfFuzzRegressions was fixed in 06ba511: load.go checks
 // references and name offsets on the raw bytes.)
-func checkLoadBytes(t *testing.T, data []byte) {
+//
+// While the mid-string name bug is open, fuzzing skips inputs that hit it.
+func checkLoadBytes(t *testing.T, data []byte, fuzzing bool) {
 	const path = "/fuzz/5.10.0-fuzz.btf"
 	ks, err := LoadBytes(path, data)
 	if err != nil {
@@ -277,6 +288,9 @@ func checkLoadBytes(t *testing.T, data []byte) {
 		// without an error).
 		for id := 1; id <= k.NumTypes; id++ {
 			if _, err := k.Spec.TypeByID(cbtf.TypeID(id)); err != nil {
+				if fuzzing && strings.Contains(err.Error(), "is not the beginning of a string") {
+					t.Skip("known: name offset inside a string (see btfFuzzRegressions)")
+				}
 				t.Fatalf("accepted, but type %d of %d cannot be read: %v", id, k.NumTypes, err)
 			}
 		}
