@@ -299,7 +299,7 @@ func scanNames(raw []byte, bo binary.ByteOrder, h *btfHeader) (int, []string, er
 		// Names and type references are checked here, on the raw bytes: cilium decodes
 		// types lazily, so a dangling reference would only fail when the type is used.
 		if off+12+extra <= len(types) {
-			if err := checkRefs(types[off:off+12+extra], bo, kind, vlen, len(strs), &refs); err != nil {
+			if err := checkRefs(types[off:off+12+extra], bo, kind, strs, &refs); err != nil {
 				return 0, nil, fmt.Errorf("corrupt BTF: type %d: %v", n+1, err)
 			}
 		}
@@ -334,12 +334,16 @@ func scanNames(raw []byte, bo binary.ByteOrder, h *btfHeader) (int, []string, er
 	return n, names, nil
 }
 
-// checkRefs checks one raw type record t (header and extra data): every name offset lies
-// in the string table; the type ids it refers to are appended to refs.
-func checkRefs(t []byte, bo binary.ByteOrder, kind uint32, vlen, strLen int, refs *[]uint32) error {
+// checkRefs checks one raw type record t (header and extra data): every name offset is the
+// start of a string of the table; the type ids it refers to are appended to refs.
+func checkRefs(t []byte, bo binary.ByteOrder, kind uint32, strs []byte, refs *[]uint32) error {
 	name := func(off uint32) error {
-		if int(off) >= strLen && off != 0 {
-			return fmt.Errorf("name offset %d is past the string table (%d bytes)", off, strLen)
+		switch {
+		case off == 0:
+		case int(off) >= len(strs):
+			return fmt.Errorf("name offset %d is past the string table (%d bytes)", off, len(strs))
+		case strs[off-1] != 0:
+			return fmt.Errorf("name offset %d is not the beginning of a string", off)
 		}
 		return nil
 	}
