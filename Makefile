@@ -113,8 +113,8 @@ fuzz: $(VMLINUX_H)
 # Drives the real `corels serve` (bin/corels) over stdio with random edits, requests at
 # random positions and malformed frames, and prints the counts (tools/stress/main.go).
 # Bounded: STRESS_EDITS edits or STRESS_TIME, whichever comes first.
-STRESS_EDITS ?= 4000
-STRESS_TIME ?= 8m
+STRESS_EDITS ?= 5000
+STRESS_TIME ?= 10m
 STRESS_FLAGS ?=
 
 .PHONY: stress

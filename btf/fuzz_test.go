@@ -147,7 +147,7 @@ var btfFuzzRegressions = []struct {
 	// name offset inside a string, not at its start ("can't get name for member 0: offset
 	// 394 is not the beginning of a string"). The raw check accepts any offset within the
 	// string section; cilium wants a string's first byte. Reduced by hand: member name at
-	// "nt" inside "int". Fix in load.go: check that a name offset is 0 or follows a NUL.
+	// "nt" inside "int". Fixed in 8e9a420 (load.go).
 	{"member_name_mid_string", rawBTFStrings([]uint32{
 		1, 1 << 24, 4, 1<<24 | 32, // [1] int
 		7, 4<<24 | 1, 4, 2, 1, 0, // [2] struct big { int <"nt">; }
@@ -174,7 +174,7 @@ func rawBTFStrings(types []uint32, strs string) []byte {
 
 func TestBTFFuzzRegressions(t *testing.T) {
 	for _, r := range btfFuzzRegressions {
-		t.Run(r.name, func(t *testing.T) { checkLoadBytes(t, r.data, false) })
+		t.Run(r.name, func(t *testing.T) { checkLoadBytes(t, r.data) })
 	}
 }
 
@@ -233,7 +233,7 @@ var fuzzProbeRelocations = sync.OnceValues(func() ([]Relocation, error) {
 func FuzzLoadBytes(f *testing.F) {
 	addBTFSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkLoadBytes(t, data, true)
+		checkLoadBytes(t, data)
 	})
 }
 
@@ -242,9 +242,7 @@ func FuzzLoadBytes(f *testing.F) {
 // resolves to a consistent verdict on each kernel.
 // (The lazy-decoding bug of btfFuzzRegressions was fixed in 06ba511: load.go checks
 // references and name offsets on the raw bytes.)
-//
-// While the mid-string name bug is open, fuzzing skips inputs that hit it.
-func checkLoadBytes(t *testing.T, data []byte, fuzzing bool) {
+func checkLoadBytes(t *testing.T, data []byte) {
 	const path = "/fuzz/5.10.0-fuzz.btf"
 	ks, err := LoadBytes(path, data)
 	if err != nil {
@@ -288,9 +286,6 @@ func checkLoadBytes(t *testing.T, data []byte, fuzzing bool) {
 		// without an error).
 		for id := 1; id <= k.NumTypes; id++ {
 			if _, err := k.Spec.TypeByID(cbtf.TypeID(id)); err != nil {
-				if fuzzing && strings.Contains(err.Error(), "is not the beginning of a string") {
-					t.Skip("known: name offset inside a string (see btfFuzzRegressions)")
-				}
 				t.Fatalf("accepted, but type %d of %d cannot be read: %v", id, k.NumTypes, err)
 			}
 		}
@@ -366,7 +361,7 @@ func checkVerdict(t *testing.T, r Relocation, v Result) {
 func FuzzWriteHeader(f *testing.F) {
 	addBTFSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkWriteHeader(t, data, true)
+		checkWriteHeader(t, data)
 	})
 }
 
@@ -380,9 +375,8 @@ var headerRegressions = []struct {
 	// `long: 64;` line per 8 bytes, so the header was 207 MB (twice, plus the
 	// buffers' growth). A kernel BTF path comes from workspace configuration and the
 	// server generates the fallback vmlinux.h from it: a crafted file is a memory bomb.
-	// Reduced by hand: struct big { int x; } of 16 MiB → 2M padding lines. Fix in
-	// header.go: pad large gaps with an array (`char __pad[N];`, an exact layout too) or
-	// refuse BTF whose records are absurdly large.
+	// Reduced by hand: struct big { int x; } of 16 MiB → 2M padding lines. Fixed in
+	// 34f00bc (header.go pads gaps over 64 KiB with a byte array).
 	{"huge_struct_padding", rawBTFStrings([]uint32{
 		7, 1 << 24, 4, 1<<24 | 32, // [1] int
 		1, 4<<24 | 1, 16 << 20, 5, 1, 0, // [2] struct big { int x; } of 16 MiB
@@ -391,7 +385,7 @@ var headerRegressions = []struct {
 
 func TestHeaderRegressions(t *testing.T) {
 	for _, r := range headerRegressions {
-		t.Run(r.name, func(t *testing.T) { checkWriteHeader(t, r.data, false) })
+		t.Run(r.name, func(t *testing.T) { checkWriteHeader(t, r.data) })
 	}
 }
 
@@ -412,9 +406,8 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 
 // checkWriteHeader writes vmlinux.h from whatever LoadBytes accepts: no panic, the same
 // bytes twice, at most 1 MiB + 64 bytes per byte of BTF (a real vmlinux: 5 MB of BTF, 3 MB
-// of header), the include guard closed at the end, braces balanced. While the huge-padding
-// bug (headerRegressions) is open, fuzzing skips inputs with a record over 1 MiB.
-func checkWriteHeader(t *testing.T, data []byte, fuzzing bool) {
+// of header), the include guard closed at the end, braces balanced.
+func checkWriteHeader(t *testing.T, data []byte) {
 	ks, err := LoadBytes("fuzz.btf", data)
 	if err != nil {
 		return
@@ -425,9 +418,6 @@ func checkWriteHeader(t *testing.T, data []byte, fuzzing bool) {
 			a, b := &boundedBuffer{limit: limit}, &boundedBuffer{limit: limit}
 			errA := WriteHeader(a, k.Spec, opts)
 			if a.over {
-				if fuzzing && hasHugeRecord(k) {
-					t.Skip("known: huge struct padding (see headerRegressions)")
-				}
 				t.Fatalf("header over %d bytes from %d bytes of BTF", limit, k.Size)
 			}
 			errB := WriteHeader(b, k.Spec, opts)
@@ -450,25 +440,6 @@ func checkWriteHeader(t *testing.T, data []byte, fuzzing bool) {
 			}
 		}
 	}
-}
-
-func hasHugeRecord(k *Kernel) bool {
-	for typ, err := range k.Spec.All() {
-		if err != nil {
-			return false
-		}
-		switch x := typ.(type) {
-		case *cbtf.Struct:
-			if x.Size > 1<<20 {
-				return true
-			}
-		case *cbtf.Union:
-			if x.Size > 1<<20 {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // FuzzResolve resolves arbitrary relocations (any kind number, any access string) whose

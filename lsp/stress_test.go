@@ -29,7 +29,7 @@ func FuzzMapper(f *testing.F) {
 		f.Add([]byte(s), uint32(1), uint32(1<<31), -5, true)
 	}
 	f.Fuzz(func(t *testing.T, text []byte, line, char uint32, off int, utf8enc bool) {
-		checkMapper(t, text, line, char, off, utf8enc, true)
+		checkMapper(t, text, line, char, off, utf8enc)
 	})
 }
 
@@ -43,10 +43,8 @@ var mapperRegressions = []struct {
 	// A byte 0x80-0xBF that follows no lead byte (Latin-1 '°', '©', '½' in an old
 	// comment): offset() counts it as one character (utf8.DecodeRune's RuneError, size
 	// 1), position() treats it as the middle of a character and moves back, so the
-	// position of offset 1 is column 0 and offset→position→offset loses a character. Fix
-	// in position.go: move back only over a continuation byte that a valid sequence
-	// starting before it covers (decode from the lead byte; RuneError of size 1 is a
-	// character of its own), in position() and in offset()'s UTF-8 branch.
+	// position of offset 1 was column 0 and offset→position→offset lost a character.
+	// Fixed in 310ad84 (position.go).
 	{"stray_continuation_byte", "0\x800", 0, 1, 3},
 }
 
@@ -54,29 +52,14 @@ func TestMapperRegressions(t *testing.T) {
 	for _, r := range mapperRegressions {
 		t.Run(r.name, func(t *testing.T) {
 			for _, u8 := range []bool{false, true} {
-				checkMapper(t, []byte(r.text), r.line, r.col, r.off, u8, false)
+				checkMapper(t, []byte(r.text), r.line, r.col, r.off, u8)
 			}
 		})
 	}
 }
 
-// strayContinuation reports whether text[o] is a continuation byte no valid sequence covers.
-func strayContinuation(text []byte, o int) bool {
-	if o < 0 || o >= len(text) || utf8.RuneStart(text[o]) {
-		return false
-	}
-	for j := o - 1; j >= 0 && j >= o-3; j-- {
-		if utf8.RuneStart(text[j]) {
-			r, size := utf8.DecodeRune(text[j:])
-			return r == utf8.RuneError && size <= 1 || j+size <= o
-		}
-	}
-	return true
-}
-
-// checkMapper: while the stray-continuation bug (mapperRegressions) is open, fuzzing skips
-// inputs that hit it instead of stopping at it again; the regression test fails.
-func checkMapper(t *testing.T, text []byte, line, char uint32, off int, utf8enc, fuzzing bool) {
+// checkMapper holds FuzzMapper's invariants.
+func checkMapper(t *testing.T, text []byte, line, char uint32, off int, utf8enc bool) {
 	{
 		enc := encUTF16
 		if utf8enc {
@@ -85,11 +68,6 @@ func checkMapper(t *testing.T, text []byte, line, char uint32, off int, utf8enc,
 		m := newMapper(text, enc)
 		canonical := func(o int, what string) {
 			t.Helper()
-			known := func() {
-				if fuzzing && (strayContinuation(text, o) || strayContinuation(text, off)) {
-					t.Skip("known: stray continuation byte (see mapperRegressions)")
-				}
-			}
 			if o < 0 || o > len(text) {
 				t.Fatalf("%s: offset %d outside [0,%d]", what, o, len(text))
 			}
@@ -97,7 +75,6 @@ func checkMapper(t *testing.T, text []byte, line, char uint32, off int, utf8enc,
 				t.Fatalf("%s: offset %d inside \\r\\n", what, o)
 			}
 			if p := m.position(o); m.offset(p) != o {
-				known()
 				t.Fatalf("%s: offset %d → %+v → %d", what, o, p, m.offset(p))
 			}
 		}
@@ -107,9 +84,6 @@ func checkMapper(t *testing.T, text []byte, line, char uint32, off int, utf8enc,
 		o2 := m.offset(p)
 		canonical(o2, "offset(position(off))")
 		if p2 := m.position(o2); p2 != p {
-			if fuzzing && strayContinuation(text, off) {
-				t.Skip("known: stray continuation byte (see mapperRegressions)")
-			}
 			t.Fatalf("position(%d) = %+v, but position(offset of it) = %+v", off, p, p2)
 		}
 		if utf8.Valid(text) && o < len(text) && !utf8.RuneStart(text[o]) {
