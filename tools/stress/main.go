@@ -1026,7 +1026,7 @@ func run() int {
 
 	// Baseline goroutines: a server that opened, analysed and closed one document.
 	baseline := -1
-	if b, err := startServer("baseline", filepath.Join(os.TempDir(), fmt.Sprintf("corels-stress-baseline-%d.log", os.Getpid()))); err == nil {
+	if b, err := startServer("baseline", mustAbs(filepath.Join(*flagOut, "baseline.log"))); err == nil {
 		if initialize(b, ws) == nil {
 			hb := &harness{s: b, rng: rng, ws: ws, programs: progs, names: names, start: start}
 			d := hb.open("seed.bpf.c")
@@ -1078,6 +1078,13 @@ func run() int {
 	}
 	fmt.Println("stress: ok")
 	return 0
+}
+
+func mustAbs(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }
 
 func tail(b []byte, n int) string {
