@@ -109,6 +109,18 @@ fuzz: $(VMLINUX_H)
 		if [ $$status = FAIL ]; then { grep -A8 -- '--- FAIL' $$log || tail -5 $$log; } | head -20; fi; \
 	done; exit $$failed
 
+# --- speed (issue 4): numbers, not pass/fail ---
+# Cold first analysis, p50/p90/p99 of 200 edits, cache counters and peak RSS (1 and 10 open
+# files) in process, then the same edits through `corels serve` and clangd-16 side by side;
+# then edit → publishDiagnostics through the server in a go benchmark.
+BENCH_SERVERS ?= bin/corels serve,clangd-16
+.PHONY: bench bench-deps
+bench-deps: deps-test
+	@command -v clangd-16 >/dev/null || (apt-get update && apt-get install -y clangd-16)
+bench: bench-deps $(VMLINUX_H) build
+	$(GO) run ./cmd/corels-bench -servers "$(BENCH_SERVERS)"
+	$(GO) test ./lsp -run '^$$' -bench EditLatency -benchtime 200x -benchmem
+
 # --- reliability (issue 8): the replay harness ---
 # Drives the real `corels serve` (bin/corels) over stdio with random edits, requests at
 # random positions and malformed frames, and prints the counts (tools/stress/main.go).

@@ -214,7 +214,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		list = append(list, n)
 	}
 	picked, reached := p.closure(list)
-	pruned := p.render(picked, reached)
+	decls, macros := p.render(picked, reached)
 
 	res := &Result{Path: u.path, Flags: u.flags}
 	var pragmas pragmaRanges
@@ -230,11 +230,12 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		}
 	}
 	mainSrc := mainSource(src)
-	sources := append(baseSources(cfg),
-		cc.Source{Name: "<preamble>", Value: pruned},
-		cc.Source{Name: u.path, Value: mainSrc},
+	main := cc.Source{Name: u.path, Value: mainSrc}
+	sources := append(prunedBaseSources(cfg, reached),
+		cc.Source{Name: "<preamble>", Value: decls + macros},
+		main,
 	)
-	ast, err := translate(cfg, sources, true)
+	ast, err := guardedTranslate(cfg, sources, guardSources(cfg, macros, main))
 	if err != nil {
 		diags := parseErrors(err, u.path, mainSrc)
 		if missing := p.missingNames(diags, names); len(missing) > 0 {

@@ -185,13 +185,23 @@ func extract(res *Result, ast *cc.AST, path string, src []byte, pragmas *pragmaR
 // must never take the server down. With guard, the sources are first preprocessed to check
 // their bracket nesting (see nestingGuard), which costs about a third of a translation.
 func translate(cfg *cc.Config, sources []cc.Source, guard bool) (ast *cc.AST, err error) {
+	var guarded []cc.Source
+	if guard {
+		guarded = sources
+	}
+	return guardedTranslate(cfg, sources, guarded)
+}
+
+// guardedTranslate is translate whose nesting guard preprocesses guard (the sources, or
+// what yields the same macro expansions) unless guard is nil.
+func guardedTranslate(cfg *cc.Config, sources, guard []cc.Source) (ast *cc.AST, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			ast, err = nil, fmt.Errorf("internal error in the C front end: %v", r)
 		}
 	}()
-	if guard {
-		if err := nestingGuard(cfg, sources); err != nil {
+	if guard != nil {
+		if err := nestingGuard(cfg, guard); err != nil {
 			return nil, err
 		}
 	}

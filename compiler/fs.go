@@ -185,6 +185,25 @@ var (
 	identifier          = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'`)
 )
 
+// namedEllipsis reports whether some "..." in src follows an identifier (spaces between),
+// as a named variadic parameter does.
+func namedEllipsis(src []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(src[i:], []byte("..."))
+		if j < 0 {
+			return false
+		}
+		k := i + j
+		for k > 0 && (src[k-1] == ' ' || src[k-1] == '\t') {
+			k--
+		}
+		if k > 0 && isIdentByte(src[k-1]) {
+			return true
+		}
+		i += j + 3
+	}
+}
+
 // rewriteNamedVariadics turns GNU named variadic macro parameters into C99 ones:
 //
 //	#define BPF_KPROBE(name, args...) ... ___bpf_kprobe_args(args) ...
@@ -201,8 +220,8 @@ var (
 //	#define F(a, rest...) g(a, ##rest)
 //	int g(int, ...); int x = F(1, 2);
 func rewriteNamedVariadics(src []byte) []byte {
-	if !bytes.Contains(src, []byte("...")) {
-		return src
+	if !namedEllipsis(src) {
+		return src // the regular expression below costs 80 ms on vmlinux.h
 	}
 	locs := namedVariadicDefine.FindAllSubmatchIndex(src, -1)
 	if len(locs) == 0 {

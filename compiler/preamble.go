@@ -528,9 +528,10 @@ func (p *preamble) pastedFrom(prefix string) []string {
 const pushPreserve = "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n"
 
 // render writes the pruned header source: the picked declarations in order, each after a
-// #line marker, records of vmlinux.h-style pragma ranges inside a pragma push/pop again,
-// then the macros the file can reach (declaration texts never need one: see declText).
-func (p *preamble) render(picked []int, names map[string]bool) string {
+// #line marker, records of vmlinux.h-style pragma ranges inside a pragma push/pop again;
+// and, apart, the macros the file can reach (declaration texts never need one: see
+// declText), which follow the declarations in the translation.
+func (p *preamble) render(picked []int, names map[string]bool) (decls, macros string) {
 	var b strings.Builder
 	open := false
 	for _, i := range picked {
@@ -548,18 +549,20 @@ func (p *preamble) render(picked []int, names map[string]bool) string {
 	if open {
 		b.WriteString("#pragma clang attribute pop\n")
 	}
+	decls = b.String()
+	b.Reset()
 	b.WriteString("#line 1 \"<preamble-macros>\"\n")
-	macros := make([]string, 0, len(names))
+	defined := make([]string, 0, len(names))
 	for n := range names {
 		if _, ok := p.defines[n]; ok {
-			macros = append(macros, n)
+			defined = append(defined, n)
 		}
 	}
-	sort.Strings(macros)
-	for _, n := range macros {
+	sort.Strings(defined)
+	for _, n := range defined {
 		b.WriteString(p.defines[n])
 	}
-	return b.String()
+	return decls, b.String()
 }
 
 // addDefined completes Facts.Defined after a pruned compile, which kept only the macros and

@@ -200,10 +200,13 @@ func (s *Server) run(f *file, gen uint64) {
 	f.running++
 	f.mu.Unlock()
 	defer cancel()
+	counted := true
 	defer func() {
-		f.mu.Lock()
-		f.running--
-		f.mu.Unlock()
+		if counted {
+			f.mu.Lock()
+			f.running--
+			f.mu.Unlock()
+		}
 	}()
 
 	stop := s.progressIfSlow(slowAnalysis, "Analysing "+filepath.Base(doc.path), "parsing its headers")
@@ -221,6 +224,10 @@ func (s *Server) run(f *file, gen uint64) {
 	f.last = r
 	close(f.ready)
 	f.ready = make(chan struct{})
+	// No longer running once its result is in: an edit the client sends as soon as it
+	// sees these diagnostics finds the file idle and is analysed without a debounce.
+	f.running--
+	counted = false
 	f.mu.Unlock()
 	s.log.Debug("analysed", "file", doc.path, "version", doc.version, "took", r.took,
 		"relocations", len(r.compile.Relocations), "findings", len(r.findings()))

@@ -96,6 +96,16 @@ func benchServer(cmdline, path string, src []byte, script []string, incl string)
 		return nil, err
 	}
 	args := strings.Fields(cmdline)
+	if len(args) == 0 {
+		return nil, fmt.Errorf("empty server command")
+	}
+	// The server runs in the temporary workspace: a relative command (bin/corels) must
+	// name the file as seen from here.
+	if strings.Contains(args[0], "/") {
+		if args[0], err = filepath.Abs(args[0]); err != nil {
+			return nil, err
+		}
+	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
 	cmd.Stderr = io.Discard
@@ -110,9 +120,17 @@ func benchServer(cmdline, path string, src []byte, script []string, incl string)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
+	exited := make(chan error, 1)
 	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		// After shutdown and exit the server ends by itself (and writes its profile, if
+		// asked to); one that does not is killed.
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
 	}()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)

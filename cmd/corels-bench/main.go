@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ func main() {
 	edits := flag.Int("edits", 200, "number of successive edits")
 	servers := flag.String("servers", "", "comma-separated language server commands to compare, e.g. \"bin/corels serve,clangd-16\"")
 	rssFiles := flag.Int("rss-files", 0, "internal: compile this many corpus files and print peak RSS")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the in-process edits to this file")
 	memLimit := flag.Int("memlimit", 256, "soft memory limit in MiB (runtime/debug.SetMemoryLimit), as corels serve sets it; 0: none")
 	flag.Parse()
 	if *memLimit > 0 {
@@ -63,11 +65,19 @@ func main() {
 	check(err)
 	fullTime := time.Since(full)
 	var lat []time.Duration
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		check(err)
+		check(pprof.StartCPUProfile(pf))
+	}
 	for _, text := range script {
 		t := time.Now()
 		_, err := cache.Compile(context.Background(), compiler.Input{Path: path, Source: []byte(text), Flags: flags})
 		check(err)
 		lat = append(lat, time.Since(t))
+	}
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
 	}
 	st := cache.Stats()
 	fmt.Printf("corels (in process, compiler.Cache)\n")

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -41,6 +42,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	logFile := fs.String("log", "", "write the server log to `FILE` (default: stderr)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	memLimit := fs.Int("memory-limit", 256, "soft memory limit in `MiB` (the GC works harder near it; 0: none; GOMEMLIMIT wins when set)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole session to `FILE` (for measuring)")
 	fs.Bool("stdio", true, "serve on stdin/stdout (the default and only transport; accepted for editors that pass it)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -78,6 +80,20 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	os.Stdout = os.Stderr
 	defer func() { os.Stdout = out }()
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "corels serve: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "corels serve: %v\n", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
