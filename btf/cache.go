@@ -214,6 +214,9 @@ func (c *Cache) loadPath(path string) ([]*Kernel, error) {
 	if st.IsDir() {
 		return nil, &LoadError{path, errors.New("is a directory; use LoadAll")}
 	}
+	if err := checkReadable(st); err != nil {
+		return nil, &LoadError{path, err}
+	}
 	c.mu.Lock()
 	stamp, ok := c.files[path]
 	c.mu.Unlock()

@@ -23,7 +23,22 @@ import (
 // maxDecompressed bounds what one file may decompress to, so that a corrupt
 // or hostile archive cannot exhaust memory. A full vmlinux BTF is ~6 MB; a
 // vmlinux ELF with debug info can be a few hundred.
-const maxDecompressed = 1 << 30
+const maxDecompressed = 512 << 20
+
+// maxFile bounds a file read whole: a vmlinux ELF with DWARF is under a gigabyte.
+const maxFile = 2 << 30
+
+// checkReadable refuses what must not be read whole: FIFOs and devices (reading one
+// could block forever or never end) and files over maxFile.
+func checkReadable(st os.FileInfo) error {
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("not a regular file (%v)", st.Mode().Type())
+	}
+	if st.Size() > maxFile {
+		return fmt.Errorf("%d MB is larger than the %d MB corels reads; extract the BTF with `objcopy --dump-section .BTF=vmlinux.btf vmlinux`", st.Size()>>20, maxFile>>20)
+	}
+	return nil
+}
 
 // LoadError is the error for a file that could not be loaded. Its message
 // names the file.
@@ -122,7 +137,7 @@ func readAllLimited(r io.Reader) ([]byte, error) {
 		return nil, err
 	}
 	if len(out) > maxDecompressed {
-		return nil, fmt.Errorf("decompresses to more than %d bytes", maxDecompressed)
+		return nil, fmt.Errorf("decompresses to more than %d MB; decompress it and extract the BTF with `objcopy --dump-section .BTF=vmlinux.btf vmlinux`", maxDecompressed>>20)
 	}
 	return out, nil
 }
@@ -418,6 +433,13 @@ func hashBytes(data []byte) string {
 // want [Cache.Load] instead. A file holds one kernel, except archives with
 // several BTF members.
 func LoadFile(path string) ([]*Kernel, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, &LoadError{path, err}
+	}
+	if err := checkReadable(st); err != nil {
+		return nil, &LoadError{path, err}
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &LoadError{path, err}

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ulikunitz/xz"
 )
@@ -277,5 +279,42 @@ func TestCache(t *testing.T) {
 	}
 	if len(c.content) != 2 {
 		t.Errorf("%d contents loaded, want 2", len(c.content))
+	}
+}
+
+// Paths that must not be read whole are refused before reading: a FIFO (reading would
+// block until a writer comes), a file past the size limit (sparse here: no disk used).
+func TestLoadRefusesUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "vmlinux.btf")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skip(err)
+	}
+	huge := filepath.Join(dir, "huge.btf")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(maxFile + 1); err != nil {
+		t.Skip(err)
+	}
+	f.Close()
+	for _, tc := range []struct{ path, want string }{
+		{fifo, "not a regular file"},
+		{huge, "larger than the 2048 MB corels reads"},
+	} {
+		done := make(chan error, 2)
+		go func() { _, err := NewCache(1).Load(tc.path); done <- err }()
+		go func() { _, err := LoadFile(tc.path); done <- err }()
+		for range 2 {
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%s: %v, want an error containing %q", filepath.Base(tc.path), err, tc.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: no answer in 10s", filepath.Base(tc.path))
+			}
+		}
 	}
 }

@@ -89,7 +89,7 @@ func prepare(in Input) (*unit, error) {
 		}
 	}
 	if len(src) > MaxSourceSize {
-		return nil, fmt.Errorf("%s: %d bytes is larger than the %d bytes corels analyses", path, len(src), MaxSourceSize)
+		return nil, fmt.Errorf("%s: the file is %.1f MB; corels analyses files up to %d MB", path, float64(len(src))/(1<<20), MaxSourceSize>>20)
 	}
 	flags := in.Flags
 	if flags == nil {
@@ -107,8 +107,9 @@ func prepare(in Input) (*unit, error) {
 	return &unit{path: path, src: src, flags: flags, fsys: fsys, fallbackKey: in.FallbackKey}, nil
 }
 
-// MaxSourceSize bounds the main file: beyond it a file is not a BPF program anyone types.
-const MaxSourceSize = 8 << 20
+// MaxSourceSize bounds the main file: beyond it a file is not a BPF program anyone types
+// (a whole vmlinux.h pasted into one file still fits).
+const MaxSourceSize = 4 << 20
 
 // mainSource is the main file as cc scans it: named variadics rewritten, newline-terminated.
 func mainSource(src []byte) []byte {

@@ -107,6 +107,9 @@ func (o *overlayFS) fallbacksUsed() []string {
 	return out
 }
 
+// MaxHeaderSize bounds one header read from disk: the largest vmlinux.h is under 10 MB.
+const MaxHeaderSize = 64 << 20
+
 // ReadFile returns the contents the compiler sees for name.
 func (o *overlayFS) ReadFile(name string) ([]byte, error) {
 	name = filepath.Clean(name)
@@ -132,6 +135,9 @@ func (o *overlayFS) ReadFile(name string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		// A directory, a FIFO (reading it would block), a device: never a header.
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	if fi.Size() > MaxHeaderSize {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%d MB is larger than the %d MB corels reads of one header", fi.Size()>>20, MaxHeaderSize>>20)}
 	}
 	o.mu.Lock()
 	c, ok := o.cache[name]

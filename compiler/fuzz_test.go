@@ -818,10 +818,10 @@ var hostileInputs = []hostileInput{
 	// still runs in a child process so a regression fails this test, not the package.
 	{name: "exponential_parens_stack_overflow", budget: 60 * time.Second, wantErr: "nest", subprocess: true,
 		src: func() string { return macroBlowup("(", " ", 18, "int x = %s 1;\n") }},
-	// > 8 MiB of source (MaxSourceSize): a clear error at once instead of seconds of
+	// > 4 MiB of source (MaxSourceSize): a clear error at once instead of seconds of
 	// parsing and GBs of memory.
-	{name: "source_over_8MiB", budget: 3 * time.Second, wantErr: "larger than",
-		src: func() string { return strings.Repeat("int x;\n", 9<<20/7) }},
+	{name: "source_over_4MiB", budget: 3 * time.Second, wantErr: "corels analyses files up to 4 MB",
+		src: func() string { return strings.Repeat("int x;\n", 5<<20/7) }},
 	// The parser keeps else-if chains as nested scopes and looks each identifier up through
 	// all of them: quadratic (20000 → ~7 s, 100000 → minutes) on 300 KB of source.
 	{name: "else_if_chain_20000_quadratic", budget: 5 * time.Second, slow: true,

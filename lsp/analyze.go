@@ -63,6 +63,7 @@ type result struct {
 	notes    []analysis.Finding // the server's own findings (generated vmlinux.h, compile failure)
 	took     time.Duration
 	diskTime time.Time // files that are not open: the modification time analysed
+	partial  bool      // over budget: the analysis has not finished (see partial)
 	vmlinux  string    // the generated vmlinux.h the file was compiled against, on disk
 
 	mapOnce sync.Once
@@ -210,10 +211,28 @@ func (s *Server) run(f *file, gen uint64) {
 	}()
 
 	stop := s.progressIfSlow(slowAnalysis, "Analysing "+filepath.Base(doc.path), "parsing its headers")
-	r := s.analyze(ctx, doc)
+	done := make(chan *result, 1)
+	s.goSafe("analyze", func() {
+		var r *result
+		defer func() { done <- r }() // nil if analyze panicked (goSafe logs it)
+		r = s.analyze(ctx, doc)
+	})
+	var r *result
+	if s.budget > 0 {
+		budget := time.NewTimer(s.budget)
+		select {
+		case r = <-done:
+		case <-budget.C:
+			s.partial(f, gen, doc)
+		}
+		budget.Stop()
+	}
+	if r == nil {
+		r = <-done
+	}
 	stop()
-	if ctx.Err() != nil {
-		return // superseded; the newer generation publishes
+	if r == nil || ctx.Err() != nil {
+		return // superseded (the newer generation publishes), or a bug, logged
 	}
 	r.gen = gen
 	f.mu.Lock()
@@ -231,6 +250,41 @@ func (s *Server) run(f *file, gen uint64) {
 	f.mu.Unlock()
 	s.log.Debug("analysed", "file", doc.path, "version", doc.version, "took", r.took,
 		"relocations", len(r.compile.Relocations), "findings", len(r.findings()))
+	s.publish(f, r)
+}
+
+// defaultAnalysisBudget is how long an analysis runs before its file gets partial results.
+// A cold first analysis parses every header in about a second; an edit takes milliseconds.
+const defaultAnalysisBudget = 5 * time.Second
+
+// CodeAnalysisPartial is the code of the server's note that an analysis is over budget.
+const CodeAnalysisPartial = "analysis-partial"
+
+// partial answers generation gen of f, whose analysis is over budget, with what the
+// server has: no compiler results, and a note saying so. Requests waiting for gen are
+// answered with it; the analysis goes on (the C front end cannot be interrupted; its work
+// is bounded by the expansion and size limits) and replaces it when it finishes, if gen
+// is still current. Never stale: it carries gen's own document.
+func (s *Server) partial(f *file, gen uint64, doc *document) {
+	r := &result{seq: resultSeq.Add(1), gen: gen, doc: doc, path: doc.path, version: doc.version, text: doc.text,
+		compile: &compiler.Result{Path: doc.path}, partial: true}
+	s.mu.Lock()
+	r.cfg = s.cfg
+	s.mu.Unlock()
+	p := compiler.Position{File: doc.path, Line: 1, Col: 1}
+	r.notes = []analysis.Finding{{Code: CodeAnalysisPartial, Severity: analysis.Warning, Range: compiler.Range{Start: p, End: p},
+		Message: fmt.Sprintf("corels: results are partial: analysing this version has taken more than %v so far "+
+			"(a very large file, or macros that expand enormously?); they will appear when it finishes", s.budget)}}
+	f.mu.Lock()
+	if f.gen != gen || f.doc == nil || f.last != nil && f.last.gen >= gen {
+		f.mu.Unlock()
+		return
+	}
+	f.last = r
+	close(f.ready)
+	f.ready = make(chan struct{})
+	f.mu.Unlock()
+	s.log.Warn("analysis over budget", "file", doc.path, "version", doc.version, "budget", s.budget)
 	s.publish(f, r)
 }
 

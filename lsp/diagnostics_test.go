@@ -175,3 +175,34 @@ func TestFindingRangeInHeader(t *testing.T) {
 		t.Errorf("unknown header: %v (want the first #include)", rng)
 	}
 }
+
+// An analysis over its budget does not hang the file: the version is published with a
+// partial-results note and requests are answered; when the analysis finishes, its results
+// replace the note for the same version.
+func TestAnalysisOverBudgetIsPartial(t *testing.T) {
+	front := newGatedFront()
+	path := testdata(t, "seed.bpf.c")
+	text := readTestdata(t, "seed.bpf.c")
+	e := newEnv(t, envOptions{server: Options{FrontEnd: front, AnalysisBudget: 100 * time.Millisecond}})
+	front.hold(path)
+	u := e.open(path, text)
+	p := e.waitDiagnostics(0, u, 1)
+	if len(p.Diagnostics) != 1 || diagCode(p.Diagnostics[0]) != CodeAnalysisPartial ||
+		!strings.Contains(diagMessage(p.Diagnostics[0]), "results are partial") {
+		t.Fatalf("over budget: got %+v, want one %s note", p.Diagnostics, CodeAnalysisPartial)
+	}
+	if h := e.hover(u, posOf(t, text, "->dev", 0, 2)); h != nil {
+		t.Errorf("hover over a partial result: %+v, want none", h)
+	}
+	from := e.mark()
+	front.release(path)
+	p = e.waitDiagnostics(from, u, 1)
+	for _, d := range p.Diagnostics {
+		if diagCode(d) == CodeAnalysisPartial {
+			t.Errorf("finished analysis still carries the partial note: %+v", d)
+		}
+	}
+	if h := e.hover(u, posOf(t, text, "->dev", 0, 2)); h == nil {
+		t.Error("no hover after the analysis finished")
+	}
+}

@@ -69,6 +69,9 @@ type Options struct {
 	// MaxParallel bounds concurrent analyses (each may hold a full vmlinux.h parse);
 	// 0: GOMAXPROCS.
 	MaxParallel int
+	// AnalysisBudget is how long an edit's analysis may run before the file is answered
+	// with partial results (see analyze.go); 0: 5s, <0: no budget.
+	AnalysisBudget time.Duration
 }
 
 // Server is one client's language server. Create it with NewServer and run it with Serve;
@@ -78,6 +81,7 @@ type Server struct {
 
 	log      *slog.Logger
 	debounce time.Duration
+	budget   time.Duration
 	front    FrontEnd
 	kcache   *btf.Cache
 	sem      chan struct{}
@@ -114,6 +118,7 @@ func NewServer(opts Options) *Server {
 	s := &Server{
 		log:      opts.Logger,
 		debounce: opts.Debounce,
+		budget:   opts.AnalysisBudget,
 		front:    opts.FrontEnd,
 		kcache:   opts.Kernels,
 		files:    map[uri.URI]*file{},
@@ -130,6 +135,9 @@ func NewServer(opts Options) *Server {
 	}
 	if s.debounce < 0 {
 		s.debounce = 0
+	}
+	if s.budget == 0 {
+		s.budget = defaultAnalysisBudget
 	}
 	if s.front == nil {
 		s.front = defaultFrontEnd()
@@ -155,7 +163,7 @@ var ErrExitWithoutShutdown = errors.New("exit without shutdown")
 func (s *Server) Serve(ctx context.Context, rwc io.ReadWriteCloser) error {
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	defer s.cancel()
-	stream := &robustStream{inner: jsonrpc2.NewHeaderStream(rwc), log: s.log}
+	stream := &robustStream{inner: newFrameStream(rwc), log: s.log}
 	s.conn = jsonrpc2.NewConn(stream, jsonrpc2.WithCodec(lspCodec{}))
 	s.client = protocol.ClientDispatcher(s.conn)
 	handler := protocol.CancelHandler(s.middleware(protocol.ServerHandler(s, jsonrpc2.MethodNotFoundHandler)))

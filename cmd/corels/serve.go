@@ -13,6 +13,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/corels/corels/lsp"
 )
@@ -42,6 +43,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	logFile := fs.String("log", "", "write the server log to `FILE` (default: stderr)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	memLimit := fs.Int("memory-limit", 256, "soft memory limit in `MiB` (the GC works harder near it; 0: none; GOMEMLIMIT wins when set)")
+	budget := fs.Duration("analysis-budget", 5*time.Second, "how long an analysis runs before the file is shown partial results (the analysis goes on)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole session to `FILE` (for measuring)")
 	fs.Bool("stdio", true, "serve on stdin/stdout (the default and only transport; accepted for editors that pass it)")
 	if err := fs.Parse(args); err != nil {
@@ -98,7 +100,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger.Info("corels serve", "version", lsp.Version, "pid", os.Getpid(), "memoryLimitMiB", debug.SetMemoryLimit(-1)>>20)
-	err := lsp.Serve(ctx, stdio{in: os.Stdin, out: out}, lsp.Options{Logger: logger})
+	err := lsp.Serve(ctx, stdio{in: os.Stdin, out: out}, lsp.Options{Logger: logger, AnalysisBudget: *budget})
 	switch {
 	case err == nil:
 		return 0
