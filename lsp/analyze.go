@@ -240,6 +240,7 @@ func (s *Server) run(f *file, gen uint64) {
 		f.mu.Unlock()
 		return
 	}
+	prev := f.last
 	f.last = r
 	close(f.ready)
 	f.ready = make(chan struct{})
@@ -251,6 +252,40 @@ func (s *Server) run(f *file, gen uint64) {
 	s.log.Debug("analysed", "file", doc.path, "version", doc.version, "took", r.took,
 		"relocations", len(r.compile.Relocations), "findings", len(r.findings()))
 	s.publish(f, r)
+	if !sameLenses(prev, r) {
+		s.refreshLenses()
+	}
+}
+
+// sameLenses reports whether a and b show the same code lenses.
+func sameLenses(a, b *result) bool {
+	titles := func(r *result) []string {
+		var out []string
+		if r != nil && r.report != nil {
+			for _, l := range r.report.Lenses {
+				out = append(out, l.Title)
+			}
+		}
+		return out
+	}
+	return slices.Equal(titles(a), titles(b))
+}
+
+// refreshLenses asks the client to request code lenses again. Clients ask for lenses when
+// a document changes, often before the analysis of the change is done; without this, a
+// lens can keep saying what the previous version had.
+func (s *Server) refreshLenses() {
+	s.mu.Lock()
+	ok := s.caps.codeLensRefresh
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	s.goSafe("codeLens/refresh", func() {
+		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+		defer cancel()
+		s.logErr("codeLens/refresh", s.client.CodeLensRefresh(ctx))
+	})
 }
 
 // defaultAnalysisBudget is how long an analysis runs before its file gets partial results.
