@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"fmt"
-	"reflect"
 	"sort"
 
 	"modernc.org/cc/v4"
@@ -330,23 +329,6 @@ func (w *factWalker) extentOf(n cc.Node) (span, bool) {
 	})
 	w.extents[n] = sp
 	return sp, ok
-}
-
-// ownTokens calls fn for the tokens held by n itself, not by its children.
-func ownTokens(n cc.Node, fn func(cc.Token)) {
-	v := reflect.ValueOf(n)
-	if v.Kind() != reflect.Pointer || v.IsNil() {
-		return
-	}
-	e := v.Elem()
-	if e.Kind() != reflect.Struct {
-		return
-	}
-	for _, i := range fieldsOf(e.Type()).tokens {
-		if t := e.Field(i).Interface().(cc.Token); t.Ch != 0 {
-			fn(t)
-		}
-	}
 }
 
 // place is where token t is written in the main file. real is set when t is written where

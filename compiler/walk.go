@@ -67,6 +67,12 @@ func children(n cc.Node, fn func(cc.Node)) {
 
 // tokens calls fn for every token of the subtree at n.
 func tokens(n cc.Node, fn func(cc.Token)) {
+	ownTokens(n, fn)
+	children(n, func(c cc.Node) { tokens(c, fn) })
+}
+
+// ownTokens calls fn for the tokens held by n itself, not by its children.
+func ownTokens(n cc.Node, fn func(cc.Token)) {
 	v := reflect.ValueOf(n)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
 		return
@@ -80,7 +86,6 @@ func tokens(n cc.Node, fn func(cc.Token)) {
 			fn(t)
 		}
 	}
-	children(n, func(c cc.Node) { tokens(c, fn) })
 }
 
 // inspect walks the subtree at n depth first; fn returns false to skip a node's children.
