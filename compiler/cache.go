@@ -23,6 +23,8 @@ type Cache struct {
 	preambles map[string]*preambleSlot
 	learned   map[string]map[string]bool // main file → names found needed by retries
 	intern    *interner
+	building  chan struct{} // one preamble build at a time: see preamble
+	clock     atomic.Int64  // orders preamble uses, for eviction
 
 	stats struct{ full, pruned, fallbacks, retries, builds atomic.Int64 }
 }
@@ -30,7 +32,12 @@ type Cache struct {
 type preambleSlot struct {
 	ready chan struct{}
 	p     *preamble
+	used  atomic.Int64 // Cache.clock at the last use
 }
+
+// maxPreambles bounds the preambles a Cache keeps (least recently used go first): every
+// distinct include list, e.g. each state of an #include being typed, makes one.
+const maxPreambles = 12
 
 // CacheStats counts what a Cache did.
 type CacheStats struct {
@@ -42,7 +49,8 @@ type CacheStats struct {
 }
 
 func NewCache() *Cache {
-	return &Cache{preambles: map[string]*preambleSlot{}, learned: map[string]map[string]bool{}, intern: newInterner()}
+	return &Cache{preambles: map[string]*preambleSlot{}, learned: map[string]map[string]bool{}, intern: newInterner(),
+		building: make(chan struct{}, 1)}
 }
 
 func (c *Cache) Stats() CacheStats {
@@ -140,8 +148,12 @@ func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, 
 		s, ok := c.preambles[key]
 		if !ok {
 			s = &preambleSlot{ready: make(chan struct{})}
+			s.used.Store(c.clock.Add(1))
 			c.preambles[key] = s
 			c.mu.Unlock()
+			// One build at a time: a build holds a whole vmlinux.h syntax tree (~250 MB
+			// live at its peak), and two at once doubled the server's peak memory.
+			c.building <- struct{}{}
 			func() {
 				defer close(s.ready)
 				defer func() {
@@ -153,9 +165,12 @@ func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, 
 				// is only ever compiled pruned, after its nesting is checked.
 				s.p = buildPreamble(u, text, c.intern)
 			}()
+			c.evict()
+			<-c.building
 			c.stats.builds.Add(1)
 			return s.p, nil
 		}
+		s.used.Store(c.clock.Add(1))
 		c.mu.Unlock()
 		select {
 		case <-s.ready:
@@ -171,6 +186,46 @@ func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, 
 		}
 		c.mu.Unlock()
 	}
+}
+
+// evict drops the least recently used preambles past maxPreambles, and the shared header
+// texts and declarations no kept preamble uses. It runs holding c.building, so no build is
+// adding to the interner meanwhile.
+func (c *Cache) evict() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.preambles) <= maxPreambles {
+		return
+	}
+	for len(c.preambles) > maxPreambles {
+		oldest, at := "", int64(-1)
+		for k, s := range c.preambles {
+			select {
+			case <-s.ready:
+			default:
+				continue // being built
+			}
+			if u := s.used.Load(); at < 0 || u < at {
+				oldest, at = k, u
+			}
+		}
+		if at < 0 {
+			break
+		}
+		delete(c.preambles, oldest)
+	}
+	live := map[string]bool{}
+	for _, s := range c.preambles {
+		select {
+		case <-s.ready:
+		default:
+			continue
+		}
+		for _, f := range s.p.files {
+			live[f.path+"\x00"+f.stampString()] = true
+		}
+	}
+	c.intern.retain(live)
 }
 
 func preambleKey(u *unit, text string) string {

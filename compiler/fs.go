@@ -64,8 +64,11 @@ func (o *overlayFS) stamp(path string) string {
 	if !ok {
 		return ""
 	}
-	return fmt.Sprintf("%d:%d", f.size, f.modTime)
+	return f.stampString()
 }
+
+// stampString identifies a version of a file on disk.
+func (f fileStamp) stampString() string { return fmt.Sprintf("%d:%d", f.size, f.modTime) }
 
 func (o *overlayFS) stamps() []fileStamp {
 	if o.record == nil {
