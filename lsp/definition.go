@@ -31,6 +31,9 @@ func (s *Server) Definition(ctx context.Context, params *protocol.DefinitionPara
 	if err != nil || r == nil {
 		return nil, err
 	}
+	if tooLarge(r.text) {
+		return nil, nil
+	}
 	m := r.mapper(s.encoding())
 	off := m.offset(params.Position)
 	toks := lex(r.text)

@@ -88,6 +88,9 @@ type include struct {
 // includes lists the #include directives of src (not preprocessed: all of them).
 func includes(src []byte) []include {
 	var out []include
+	if tooLarge(src) {
+		return nil
+	}
 	for _, t := range lex(src) {
 		if t.kind != tDirective {
 			continue

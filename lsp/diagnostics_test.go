@@ -206,3 +206,33 @@ func TestAnalysisOverBudgetIsPartial(t *testing.T) {
 		t.Error("no hover after the analysis finished")
 	}
 }
+
+// A document past the size corels analyses gets one clear diagnostic, and the features
+// that read the whole text answer nothing (they lexed it once per request before); back
+// under the limit, everything works again.
+func TestDocumentTooLarge(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	text := readTestdata(t, "seed.bpf.c")
+	big := strings.Repeat(text, compiler.MaxSourceSize/len(text)+1)
+	u := e.open(testdata(t, "seed.bpf.c"), text)
+	e.waitDiagnostics(0, u, 1)
+	from := e.mark()
+	e.replaceAll(u, 2, big)
+	p := e.waitDiagnostics(from, u, 2)
+	if len(p.Diagnostics) != 1 || !strings.Contains(diagMessage(p.Diagnostics[0]), "corels analyses files up to 4 MB") {
+		t.Fatalf("diagnostics for a %d MB document: %+v", len(big)>>20, p.Diagnostics)
+	}
+	td := protocol.TextDocumentIdentifier{URI: u}
+	at := posOf(t, text, "->dev", 0, 2)
+	if d, err := e.server.Definition(e.ctx, &protocol.DefinitionParams{TextDocumentPositionParams: protocol.TextDocumentPositionParams{TextDocument: td, Position: at}}); err != nil || d != nil {
+		t.Errorf("definition in a too large document: %v, %v", d, err)
+	}
+	if syms, err := e.server.DocumentSymbol(e.ctx, &protocol.DocumentSymbolParams{TextDocument: td}); err != nil || len(syms.(protocol.DocumentSymbolSlice)) != 0 {
+		t.Errorf("symbols of a too large document: %v, %v", syms, err)
+	}
+	from = e.mark()
+	e.replaceAll(u, 3, text)
+	if p := e.waitDiagnostics(from, u, 3); len(p.Diagnostics) == 0 || e.hover(u, at) == nil {
+		t.Errorf("back under the limit: diagnostics %+v and no hover", p.Diagnostics)
+	}
+}

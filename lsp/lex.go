@@ -1,5 +1,7 @@
 package lsp
 
+import "github.com/corels/corels/compiler"
+
 // A small C tokenizer for what the server reads without the compiler: the outline of a
 // file (SEC programs, maps) while it does not parse, its #include lines, and the
 // declarations in headers that go-to-definition jumps to. It does not preprocess.
@@ -31,6 +33,11 @@ func isIdentStart(c byte) bool {
 }
 
 func isIdentChar(c byte) bool { return isIdentStart(c) || c >= '0' && c <= '9' }
+
+// tooLarge reports whether a document is past what corels analyses: the features that
+// lex the whole document answer nothing for it, as the compiler does (a 10 MB document
+// lexed once per request cost ~130 MB each).
+func tooLarge(doc []byte) bool { return len(doc) > compiler.MaxSourceSize }
 
 // lex tokenizes src. It never fails: unterminated comments, strings and stray bytes end
 // at the end of the line or the text.

@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"bytes"
 	"sort"
 	"unicode/utf8"
 
@@ -48,7 +49,8 @@ type mapper struct {
 }
 
 func newMapper(text []byte, enc posEncoding) *mapper {
-	m := &mapper{text: text, enc: enc, lines: []int{0}, nl: []int{0}}
+	n := bytes.Count(text, []byte{'\n'}) + 1 // sized at once: a 10 MB document has ~10^5 lines
+	m := &mapper{text: text, enc: enc, lines: make([]int, 1, n+bytes.Count(text, []byte{'\r'})), nl: make([]int, 1, n)}
 	for i := 0; i < len(text); i++ {
 		switch text[i] {
 		case '\n':

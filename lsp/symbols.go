@@ -43,6 +43,9 @@ var cKeywords = map[string]bool{
 
 // outline scans src for programs and maps, in source order.
 func outline(src []byte) []outlineItem {
+	if tooLarge(src) {
+		return nil
+	}
 	toks := lex(src)
 	var items []outlineItem
 	start := 0
