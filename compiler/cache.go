@@ -35,6 +35,16 @@ type preambleSlot struct {
 	used  atomic.Int64 // Cache.clock at the last use
 }
 
+// built reports whether the slot's preamble is there (not being built).
+func (s *preambleSlot) built() bool {
+	select {
+	case <-s.ready:
+		return true
+	default:
+		return false
+	}
+}
+
 // maxPreambles bounds the preambles a Cache keeps (least recently used go first): every
 // distinct include list, e.g. each state of an #include being typed, makes one.
 const maxPreambles = 12
@@ -65,9 +75,7 @@ func (c *Cache) Invalidate(path string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, s := range c.preambles {
-		select {
-		case <-s.ready:
-		default:
+		if !s.built() {
 			continue
 		}
 		for _, f := range s.p.files {
@@ -200,9 +208,7 @@ func (c *Cache) evict() {
 	for len(c.preambles) > maxPreambles {
 		oldest, at := "", int64(-1)
 		for k, s := range c.preambles {
-			select {
-			case <-s.ready:
-			default:
+			if !s.built() {
 				continue // being built
 			}
 			if u := s.used.Load(); at < 0 || u < at {
@@ -216,9 +222,7 @@ func (c *Cache) evict() {
 	}
 	live := map[string]bool{}
 	for _, s := range c.preambles {
-		select {
-		case <-s.ready:
-		default:
+		if !s.built() {
 			continue
 		}
 		for _, f := range s.p.files {
