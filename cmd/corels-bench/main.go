@@ -31,11 +31,13 @@ func main() {
 	servers := flag.String("servers", "", "comma-separated language server commands to compare, e.g. \"bin/corels serve,clangd-16\"")
 	rssFiles := flag.Int("rss-files", 0, "internal: compile this many corpus files and print peak RSS")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the in-process edits to this file")
+	gcPercent := flag.Int("gcpercent", 400, "GOGC (runtime/debug.SetGCPercent), as corels serve sets it")
 	memLimit := flag.Int("memlimit", 256, "soft memory limit in MiB (runtime/debug.SetMemoryLimit), as corels serve sets it; 0: none")
 	flag.Parse()
 	if *memLimit > 0 {
 		debug.SetMemoryLimit(int64(*memLimit) << 20)
 	}
+	debug.SetGCPercent(*gcPercent)
 
 	incl, err := filepath.Abs(*include)
 	check(err)
@@ -85,7 +87,7 @@ func main() {
 	printPercentiles("  edit", lat)
 	fmt.Printf("  cache: %d pruned, %d full, %d retries, %d fallbacks, %d preamble builds\n", st.Pruned, st.Full, st.Retries, st.Fallbacks, st.Builds)
 	for _, n := range []int{1, 10} {
-		out, err := exec.Command(os.Args[0], "-rss-files", strconv.Itoa(n), "-I", incl, "-memlimit", strconv.Itoa(*memLimit)).Output()
+		out, err := exec.Command(os.Args[0], "-rss-files", strconv.Itoa(n), "-I", incl, "-memlimit", strconv.Itoa(*memLimit), "-gcpercent", strconv.Itoa(*gcPercent)).Output()
 		if err != nil {
 			fmt.Printf("  peak RSS with %d open files: %v\n", n, err)
 			continue
