@@ -63,11 +63,15 @@ type result struct {
 	notes    []analysis.Finding // the server's own findings (generated vmlinux.h, compile failure)
 	took     time.Duration
 	diskTime time.Time // files that are not open: the modification time analysed
-	partial  bool      // over budget: the analysis has not finished (see partial)
 	vmlinux  string    // the generated vmlinux.h the file was compiled against, on disk
 
 	mapOnce sync.Once
 	m       *mapper
+}
+
+// newResult starts the result of analysing doc under cfg.
+func newResult(doc *document, cfg *config) *result {
+	return &result{seq: resultSeq.Add(1), doc: doc, path: doc.path, version: doc.version, text: doc.text, cfg: cfg}
 }
 
 func (r *result) mapper(enc posEncoding) *mapper {
@@ -130,6 +134,12 @@ func (s *Server) schedule(f *file, delay time.Duration) {
 	})
 }
 
+// wake wakes whoever waits for f.last to change. f.mu is held.
+func (f *file) wake() {
+	close(f.ready)
+	f.ready = make(chan struct{})
+}
+
 // stop cancels f's pending work and wakes its waiters.
 func (f *file) stop() {
 	f.mu.Lock()
@@ -142,8 +152,7 @@ func (f *file) stop() {
 		f.cancel()
 		f.cancel = nil
 	}
-	close(f.ready)
-	f.ready = make(chan struct{})
+	f.wake()
 }
 
 // stopAll cancels every pending analysis (shutdown).
@@ -242,8 +251,7 @@ func (s *Server) run(f *file, gen uint64) {
 	}
 	prev := f.last
 	f.last = r
-	close(f.ready)
-	f.ready = make(chan struct{})
+	f.wake()
 	// No longer running once its result is in: an edit the client sends as soon as it
 	// sees these diagnostics finds the file idle and is analysed without a debounce.
 	f.running--
@@ -301,11 +309,10 @@ const CodeAnalysisPartial = "analysis-partial"
 // is bounded by the expansion and size limits) and replaces it when it finishes, if gen
 // is still current. Never stale: it carries gen's own document.
 func (s *Server) partial(f *file, gen uint64, doc *document) {
-	r := &result{seq: resultSeq.Add(1), gen: gen, doc: doc, path: doc.path, version: doc.version, text: doc.text,
-		compile: &compiler.Result{Path: doc.path}, partial: true}
 	s.mu.Lock()
-	r.cfg = s.cfg
+	r := newResult(doc, s.cfg)
 	s.mu.Unlock()
+	r.gen, r.compile = gen, &compiler.Result{Path: doc.path}
 	p := compiler.Position{File: doc.path, Line: 1, Col: 1}
 	r.notes = []analysis.Finding{{Code: CodeAnalysisPartial, Severity: analysis.Warning, Range: compiler.Range{Start: p, End: p},
 		Message: fmt.Sprintf("corels: results are partial: analysing this version has taken more than %v so far "+
@@ -316,8 +323,7 @@ func (s *Server) partial(f *file, gen uint64, doc *document) {
 		return
 	}
 	f.last = r
-	close(f.ready)
-	f.ready = make(chan struct{})
+	f.wake()
 	f.mu.Unlock()
 	s.log.Warn("analysis over budget", "file", doc.path, "version", doc.version, "budget", s.budget)
 	s.publish(f, r)
@@ -330,7 +336,7 @@ func (s *Server) analyze(ctx context.Context, doc *document) (r *result) {
 	s.mu.Lock()
 	cfg, ks := s.cfg, s.kernels
 	s.mu.Unlock()
-	r = &result{seq: resultSeq.Add(1), doc: doc, path: doc.path, version: doc.version, text: doc.text, cfg: cfg}
+	r = newResult(doc, cfg)
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("panic in analysis", "file", doc.path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))

@@ -16,7 +16,7 @@ func withFixes(t *testing.T) {
 	saved := analyzeFunc
 	t.Cleanup(func() { analyzeFunc = saved })
 	analyzeFunc = func(res *compiler.Result, src []byte, opts analysis.Options) (*analysis.Report, func(int) (analysis.Hover, bool)) {
-		rep, hover := basicAnalyze(res, src, opts)
+		rep, hover := analyze(res, src, opts)
 		if len(res.Relocations) > 0 {
 			r := res.Relocations[0].Range
 			start := compiler.Range{Start: r.Start, End: r.Start}

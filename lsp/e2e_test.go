@@ -13,15 +13,6 @@ import (
 // The scenarios an editor user meets, through the real server over a pipe with
 // go.lsp.dev/protocol's client. Programs with vmlinux.h need `make vmlinux`.
 
-// analysisWired reports whether the server runs analysis.Analyze (probe-read findings and
-// their quick fixes come from it).
-func needAnalysis(t *testing.T) {
-	t.Helper()
-	if !analysisWired {
-		t.Skip("needs analysis.Analyze")
-	}
-}
-
 func vmlinuxEnv(t *testing.T, kernels ...string) *env {
 	t.Helper()
 	needVmlinux(t)
@@ -170,7 +161,6 @@ func TestE2ESyntaxErrorRecovers(t *testing.T) {
 
 // The wrap quick fix, applied, makes the probe-read warning disappear.
 func TestE2EWrapQuickFix(t *testing.T) {
-	needAnalysis(t)
 	e := newEnv(t, envOptions{})
 	text := readTestdata(t, "seed_unwrapped.bpf.c")
 	u := e.open(testdata(t, "seed_unwrapped.bpf.c"), text)
@@ -246,7 +236,6 @@ func editsFor(we *protocol.WorkspaceEdit, u uri.URI) []protocol.TextEdit {
 
 // An edit that introduces a non-relocatable read produces the warning at the new version.
 func TestE2ENewNonRelocatableRead(t *testing.T) {
-	needAnalysis(t)
 	e := newEnv(t, envOptions{})
 	text := readTestdata(t, "seed.bpf.c")
 	u := e.open(testdata(t, "seed.bpf.c"), text)

@@ -142,7 +142,7 @@ func TestPanicsAreContained(t *testing.T) {
 	saved := analyzeFunc
 	defer func() { analyzeFunc = saved }()
 	analyzeFunc = func(res *compiler.Result, src []byte, opts analysis.Options) (*analysis.Report, func(int) (analysis.Hover, bool)) {
-		rep, _ := basicAnalyze(res, src, opts)
+		rep, _ := analyze(res, src, opts)
 		return rep, func(int) (analysis.Hover, bool) { panic("hover bug") }
 	}
 	e := newEnv(t, envOptions{server: Options{FrontEnd: panicFront{}}})
