@@ -63,9 +63,9 @@ func predefinedFor(f *Flags) string {
 	return b.String()
 }
 
-// defaultSysIncludePaths are the directories clang searches for <...> on a Debian machine
+// DefaultSysIncludeDirs are the directories clang searches for <...> on a Debian machine
 // for -target bpf (clang's own resource directory is not needed by CO-RE programs).
-var defaultSysIncludePaths = []string{"/usr/local/include", "/usr/include"}
+var DefaultSysIncludeDirs = []string{"/usr/local/include", "/usr/include"}
 
 // expansionLimit bounds the preprocessor's work per run, so a macro blow-up in a half-typed
 // file reports an error instead of exhausting memory. The whole corpus, vmlinux.h and
@@ -87,9 +87,9 @@ func newConfig(f *Flags, fsys *overlayFS, pragma func([]cc.Token) error) (*cc.Co
 		FSOnly: true,
 		// clang searches -I directories for both "..." and <...>.
 		IncludePaths:    append(append([]string{""}, f.IncludeDirs...), f.SysDirs...),
-		SysIncludePaths: append(append(append([]string{}, f.IncludeDirs...), f.SysDirs...), defaultSysIncludePaths...),
+		SysIncludePaths: append(append(append([]string{}, f.IncludeDirs...), f.SysDirs...), DefaultSysIncludeDirs...),
 	}
-	cfg.IncludePaths = append(cfg.IncludePaths, defaultSysIncludePaths...)
+	cfg.IncludePaths = append(cfg.IncludePaths, DefaultSysIncludeDirs...)
 	if fsys.fallback != nil { // searched after every real directory
 		cfg.IncludePaths = append(cfg.IncludePaths, fallbackDir)
 		cfg.SysIncludePaths = append(cfg.SysIncludePaths, fallbackDir)

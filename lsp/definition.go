@@ -507,7 +507,7 @@ func resolveInclude(from string, inc include, flags *compiler.Flags, overlay map
 		dirs = append(dirs, flags.IncludeDirs...)
 		dirs = append(dirs, flags.SysDirs...)
 	}
-	dirs = append(dirs, systemIncludeDirs...)
+	dirs = append(dirs, compiler.DefaultSysIncludeDirs...)
 	for _, d := range dirs {
 		p := filepath.Join(d, inc.name)
 		if _, ok := overlay[p]; ok {

@@ -29,24 +29,11 @@ var includeVmlinux = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*include[ \t]*[<"]vmli
 
 func includesVmlinux(src []byte) bool { return includeVmlinux.Match(src) }
 
-// systemIncludeDirs are searched after the flags' directories (as in compiler/target.go).
-var systemIncludeDirs = []string{"/usr/local/include", "/usr/include"}
-
 // vmlinuxOnPath reports whether an include directory of path has a vmlinux.h, in which
 // case there is no need to generate one (the compiler would not use it).
 func vmlinuxOnPath(path string, flags *compiler.Flags) bool {
-	dirs := []string{filepath.Dir(path)}
-	if flags != nil {
-		dirs = append(dirs, flags.IncludeDirs...)
-		dirs = append(dirs, flags.SysDirs...)
-	}
-	dirs = append(dirs, systemIncludeDirs...)
-	for _, d := range dirs {
-		if st, err := os.Stat(filepath.Join(d, "vmlinux.h")); err == nil && !st.IsDir() {
-			return true
-		}
-	}
-	return false
+	_, ok := resolveInclude(path, include{name: "vmlinux.h"}, flags, nil)
+	return ok
 }
 
 type generatedHeader struct {
