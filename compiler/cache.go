@@ -294,7 +294,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		cc.Source{Name: "<preamble>", Value: decls + macros},
 		main,
 	)
-	ast, err := guardedTranslate(cfg, sources, guardSources(cfg, macros, main))
+	ast, err := translate(cfg, sources, guardSources(cfg, macros, main))
 	if err != nil {
 		diags := parseErrors(err, u.path, mainSrc)
 		if missing := p.missingNames(diags, names); len(missing) > 0 {

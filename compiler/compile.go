@@ -132,35 +132,28 @@ func baseSources(cfg *cc.Config) []cc.Source {
 
 // compileFull translates the file with every header it includes.
 func (u *unit) compileFull() *Result {
-	res, _, _ := u.runFull(u.fsys)
-	return res
-}
-
-// runFull is compileFull that also returns the syntax tree (nil when the file does not
-// compile) and the pragma ranges, for indexing the headers.
-func (u *unit) runFull(fsys *overlayFS) (*Result, *cc.AST, *pragmaRanges) {
 	res := &Result{Path: u.path, Flags: u.flags}
 	pragmas := &pragmaRanges{}
-	cfg, err := newConfig(u.flags, fsys, pragmas.handle)
+	cfg, err := newConfig(u.flags, u.fsys, pragmas.handle)
 	if err != nil {
 		res.Diagnostics = append(res.Diagnostics, Diagnostic{Severity: "error", Message: err.Error(), Range: Range{Start: Position{File: u.path, Line: 1, Col: 1}, End: Position{File: u.path, Line: 1, Col: 1}}})
-		return res, nil, nil
+		return res
 	}
 	sources := baseSources(cfg)
 	for _, inc := range u.flags.Includes {
-		sources = append(sources, cc.Source{Name: inc, FS: fsys})
+		sources = append(sources, cc.Source{Name: inc, FS: u.fsys})
 	}
 	mainSrc := mainSource(u.src)
 	sources = append(sources, cc.Source{Name: u.path, Value: mainSrc})
-	ast, err := translate(cfg, sources, true)
+	ast, err := translate(cfg, sources, sources)
 	if err != nil {
 		res.Diagnostics = append(res.Diagnostics, parseErrors(err, u.path, mainSrc)...)
-		return res, nil, nil
+		return res
 	}
 	pragmas.finish()
 	extract(res, ast, u.path, mainSrc, pragmas)
-	res.FallbacksUsed = fsys.fallbacksUsed()
-	return res, ast, pragmas
+	res.FallbacksUsed = u.fsys.fallbacksUsed()
+	return res
 }
 
 // extract fills in the relocations; a bug in it becomes a diagnostic, never a crash.
@@ -183,19 +176,10 @@ func extract(res *Result, ast *cc.AST, path string, src []byte, pragmas *pragmaR
 }
 
 // translate runs cc.Translate and turns a panic inside it into an error: a half-typed file
-// must never take the server down. With guard, the sources are first preprocessed to check
-// their bracket nesting (see nestingGuard), which costs about a third of a translation.
-func translate(cfg *cc.Config, sources []cc.Source, guard bool) (ast *cc.AST, err error) {
-	var guarded []cc.Source
-	if guard {
-		guarded = sources
-	}
-	return guardedTranslate(cfg, sources, guarded)
-}
-
-// guardedTranslate is translate whose nesting guard preprocesses guard (the sources, or
-// what yields the same macro expansions) unless guard is nil.
-func guardedTranslate(cfg *cc.Config, sources, guard []cc.Source) (ast *cc.AST, err error) {
+// must never take the server down. Unless guard is nil, it is first preprocessed to check
+// the bracket nesting (see nestingGuard): guard is the sources, or what yields the same
+// macro expansions more cheaply.
+func translate(cfg *cc.Config, sources, guard []cc.Source) (ast *cc.AST, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			ast, err = nil, fmt.Errorf("internal error in the C front end: %v", r)

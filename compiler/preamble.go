@@ -116,18 +116,17 @@ func buildPreamble(u *unit, text string, in *interner) *preamble {
 		sources = append(sources, cc.Source{Name: inc, FS: fsys})
 	}
 	sources = append(sources, cc.Source{Name: u.path, Value: []byte(text + "\n")})
-	ast, err := translate(cfg, sources, false) // directives and headers only
+	ast, err := translate(cfg, sources, nil) // directives and headers only
 	if err != nil {
 		return &preamble{text: text, err: err, diags: parseErrors(err, u.path, []byte(text)), files: fsys.stamps()}
 	}
 	pragmas.finish()
-	return indexPreamble(ast, pragmas, fsys, u.path, len(text), text, in)
+	return indexPreamble(ast, pragmas, fsys, u.path, text, in)
 }
 
 // indexPreamble indexes the header declarations and macros of a translation unit whose
-// main file starts with the preamble text (the preamble alone, or the whole file: what
-// the main file declares, and macros it defines after the preamble, are left out).
-func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath string, end int, text string, in *interner) *preamble {
+// main file is the preamble text (declarations of the main file itself are left out).
+func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath string, text string, in *interner) *preamble {
 	p := &preamble{text: text, byName: map[string][]int{}, macros: map[string][]string{}, defines: map[string]string{}, files: fsys.stamps(), fallbacks: fsys.fallbacksUsed()}
 	var eds []*cc.ExternalDeclaration
 	for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {
@@ -165,7 +164,7 @@ func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath
 	for _, n := range names {
 		m := ast.Macros[n]
 		mp := m.Position()
-		if strings.HasPrefix(mp.Filename, "<") || mp.Filename == "" || mp.Filename == mainPath && mp.Offset >= end {
+		if strings.HasPrefix(mp.Filename, "<") || mp.Filename == "" {
 			continue
 		}
 		params := map[string]bool{}
