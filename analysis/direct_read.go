@@ -67,11 +67,5 @@ func (a *analyzer) directReadFix(d compiler.DirectRead) (Fix, bool) {
 		macro = "BPF_CORE_READ_BITFIELD_PROBED"
 	}
 	text := fmt.Sprintf("%s(%s, %s)", macro, a.text(d.Base), strings.Join(d.Path, ", "))
-	edits, added := a.headerEdits(macro)
-	edits = append(edits, Edit{Range: d.Range, NewText: text})
-	title := "Rewrite as " + text
-	if added != "" {
-		title += " (adds " + added + ")"
-	}
-	return Fix{Title: title, Edits: edits}, true
+	return a.rewriteFix(macro, d.Range, text), true
 }

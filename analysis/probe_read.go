@@ -113,11 +113,17 @@ func (a *analyzer) rewriteProbeRead(p compiler.ProbeRead) (Fix, bool) {
 	if macro == "" {
 		return Fix{}, false
 	}
+	return a.rewriteFix(macro, p.Call, text), true
+}
+
+// rewriteFix replaces the code at r with text, a use of macro, including the header that
+// defines macro when the file lacks it (the title says so).
+func (a *analyzer) rewriteFix(macro string, r compiler.Range, text string) Fix {
 	edits, added := a.headerEdits(macro)
-	edits = append(edits, Edit{Range: p.Call, NewText: text})
+	edits = append(edits, Edit{Range: r, NewText: text})
 	title := "Rewrite as " + text
 	if added != "" {
 		title += " (adds " + added + ")"
 	}
-	return Fix{Title: title, Edits: edits}, true
+	return Fix{Title: title, Edits: edits}
 }
