@@ -129,16 +129,7 @@ class Corels implements CorelsApi {
   private async start(): Promise<void> {
     this.settings = readSettings();
     const folder = firstFolder();
-    this.bin = cfg.resolveServer({
-      setting: this.settings.path,
-      envPath: process.env.PATH,
-      extensionPath: this.ctx.extensionPath,
-      platform: process.platform,
-      arch: process.arch,
-      home: os.homedir(),
-      workspaceFolder: folder,
-      fs: realFs,
-    });
+    this.bin = this.findBinary();
     if (!this.bin) {
       this.statusItem.text = '$(error) corels: no binary';
       this.statusTip = 'corels was not found: set corels.path, or put corels on PATH';
@@ -287,18 +278,23 @@ class Corels implements CorelsApi {
 
   private resolveBinary(): cfg.ServerBinary | undefined {
     if (!this.bin) {
-      this.bin = cfg.resolveServer({
-        setting: this.settings.path,
-        envPath: process.env.PATH,
-        extensionPath: this.ctx.extensionPath,
-        platform: process.platform,
-        arch: process.arch,
-        home: os.homedir(),
-        workspaceFolder: firstFolder(),
-        fs: realFs,
-      });
+      this.bin = this.findBinary();
     }
     return this.bin;
+  }
+
+  /** The corels binary the settings, PATH or the bundle give. */
+  private findBinary(): cfg.ServerBinary | undefined {
+    return cfg.resolveServer({
+      setting: this.settings.path,
+      envPath: process.env.PATH,
+      extensionPath: this.ctx.extensionPath,
+      platform: process.platform,
+      arch: process.arch,
+      home: os.homedir(),
+      workspaceFolder: firstFolder(),
+      fs: realFs,
+    });
   }
 
   /** "corels: Show relocations of this file": `corels relocs` on the saved file, in a quick pick. */
