@@ -493,9 +493,7 @@ func (h *harness) change(d *docState, a, b int, ins string) {
 	out := make([]byte, 0, len(d.text)-(b-a)+len(ins))
 	out = append(append(append(out, d.text[:a]...), ins...), d.text[b:]...)
 	d.text = out
-	d.version++
-	v := d.version
-	h.s.st.edits++
+	v := h.bump(d)
 	h.s.mu.Unlock()
 	h.s.notify("textDocument/didChange", map[string]any{
 		"textDocument":   map[string]any{"uri": d.uri, "version": v},
@@ -503,13 +501,18 @@ func (h *harness) change(d *docState, a, b int, ins string) {
 	})
 }
 
+// bump counts an edit of d and returns d's new version. h.s.mu is held.
+func (h *harness) bump(d *docState) int {
+	d.version++
+	h.s.st.edits++
+	return d.version
+}
+
 // replaceAll sends the whole text.
 func (h *harness) replaceAll(d *docState, text []byte) {
 	h.s.mu.Lock()
 	d.text = text
-	d.version++
-	v := d.version
-	h.s.st.edits++
+	v := h.bump(d)
 	h.s.mu.Unlock()
 	h.s.notify("textDocument/didChange", map[string]any{
 		"textDocument":   map[string]any{"uri": d.uri, "version": v},
@@ -678,9 +681,7 @@ func (h *harness) edit(d *docState) string {
 		return "10MB"
 	case op < 79: // invalid UTF-8, written by hand (json.Marshal would repair it)
 		h.s.mu.Lock()
-		d.version++
-		v := d.version
-		h.s.st.edits++
+		v := h.bump(d)
 		h.s.mu.Unlock()
 		a := snap(text, h.rng.Intn(len(text)+1))
 		bad := string(text[:a]) + "\xff\xfe\xc3\x28\xed\xa0\x80" + string(text[a:])
@@ -691,9 +692,7 @@ func (h *harness) edit(d *docState) string {
 		return "invalid-utf8"
 	case op < 83: // ranges out of bounds, reversed, or splitting a surrogate pair
 		h.s.mu.Lock()
-		d.version++
-		v := d.version
-		h.s.st.edits++
+		v := h.bump(d)
 		h.s.mu.Unlock()
 		var rng any
 		switch h.rng.Intn(4) {
