@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"go.lsp.dev/protocol"
@@ -10,9 +11,13 @@ import (
 	"github.com/corels/corels/analysis"
 )
 
-// CodeAction offers the analysis' quick fixes for the findings that overlap the range, as
-// workspace edits of kind quickfix with their diagnostic attached. The edits are for the
-// version the findings were computed from (versioned when the client supports it).
+// CodeAction offers the analysis' quick fixes for the findings that overlap the range or
+// that the client names in context.diagnostics, as workspace edits of kind quickfix with
+// their diagnostic attached. The edits are for the version the findings were computed from
+// (versioned when the client supports it). The context matters because some clients send
+// only the cursor: Neovim's vim.lsp.buf.code_action() asks with an empty range at the
+// cursor and the line's diagnostics in the context, so a cursor at the start of the line
+// overlaps nothing.
 func (s *Server) CodeAction(ctx context.Context, params *protocol.CodeActionParams) ([]protocol.CommandOrCodeAction, error) {
 	actions := []protocol.CommandOrCodeAction{}
 	if !wantsKind(params.Context.Only, protocol.CodeActionKindQuickFix) {
@@ -36,10 +41,10 @@ func (s *Server) CodeAction(ctx context.Context, params *protocol.CodeActionPara
 		if fb < fa {
 			fb = fa
 		}
-		if fa > b || a > fb {
+		diag := toDiagnostic(r, m, f)
+		if (fa > b || a > fb) && !namedIn(params.Context.Diagnostics, diag) {
 			continue
 		}
-		diag := toDiagnostic(r, m, f)
 		for i, fix := range f.Fixes {
 			preferred := i == 0
 			actions = append(actions, &protocol.CodeAction{
@@ -52,6 +57,39 @@ func (s *Server) CodeAction(ctx context.Context, params *protocol.CodeActionPara
 		}
 	}
 	return actions, nil
+}
+
+// namedIn reports whether the client's diagnostics include d as published: same range,
+// code and message (severity and source are presentation, which clients may rewrite).
+func namedIn(ds []protocol.Diagnostic, d protocol.Diagnostic) bool {
+	code, msg := diagnosticCode(d.Code), diagnosticText(d.Message)
+	for _, c := range ds {
+		if c.Range == d.Range && diagnosticCode(c.Code) == code && diagnosticText(c.Message) == msg {
+			return true
+		}
+	}
+	return false
+}
+
+// diagnosticCode is a diagnostic's code as text (a code may be a number on the wire).
+func diagnosticCode(c protocol.ProgressToken) string {
+	switch c := c.(type) {
+	case protocol.String:
+		return string(c)
+	case protocol.Integer:
+		return strconv.Itoa(int(c))
+	}
+	return ""
+}
+
+func diagnosticText(m protocol.InlayHintTooltip) string {
+	switch m := m.(type) {
+	case protocol.String:
+		return string(m)
+	case *protocol.MarkupContent:
+		return m.Value
+	}
+	return ""
 }
 
 // wantsKind reports whether an "only" filter admits kind (a filter entry admits its

@@ -83,3 +83,95 @@ func TestCodeActions(t *testing.T) {
 		}
 	}
 }
+
+// TestCodeActionsFromContext: what Neovim's vim.lsp.buf.code_action() sends, an empty
+// range at the cursor and the line's diagnostics in context.diagnostics, gets the fixes
+// of the findings named there as well as of those overlapping the range, each once. A
+// diagnostic that does not match a published one (range, code or message) names nothing.
+func TestCodeActionsFromContext(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	text := readTestdata(t, "seed_unwrapped.bpf.c")
+	u := e.open(testdata(t, "seed_unwrapped.bpf.c"), text)
+	p := e.waitDiagnostics(0, u, 1)
+	warns := findDiag(p.Diagnostics, "probe-read-not-relocatable")
+	if len(warns) != 2 || warns[0].Range.Start.Line == warns[1].Range.Start.Line || warns[0].Range.Start.Character == 0 {
+		t.Fatalf("want two probe-read warnings on two lines, not at column 0: %+v", warns)
+	}
+	first, second := warns[0], warns[1]
+	at := func(d protocol.Diagnostic, col uint32) protocol.Range {
+		p := protocol.Position{Line: d.Range.Start.Line, Character: col}
+		return protocol.Range{Start: p, End: p}
+	}
+	with := func(d protocol.Diagnostic, change func(*protocol.Diagnostic)) protocol.Diagnostic {
+		change(&d)
+		return d
+	}
+	// Neovim 0.7 sends the diagnostic rebuilt from vim.diagnostic: no source, the
+	// severity as a number, a string code.
+	asNvim := with(first, func(d *protocol.Diagnostic) { d.Source = protocol.Optional[string]{} })
+
+	// The actions each finding alone gets, asked with its own range.
+	alone := map[protocol.Range][]string{}
+	for _, w := range warns {
+		as, err := e.server.CodeAction(e.ctx, &protocol.CodeActionParams{TextDocument: protocol.TextDocumentIdentifier{URI: u}, Range: w.Range})
+		if err != nil || len(as) == 0 {
+			t.Fatalf("no actions over the warning at %v: %v", w.Range, err)
+		}
+		for _, a := range as {
+			// Cloned: the client's decoder may reuse the bytes behind decoded strings.
+			alone[w.Range] = append(alone[w.Range], strings.Clone(a.(*protocol.CodeAction).Title))
+		}
+	}
+	both := append(append([]string(nil), alone[first.Range]...), alone[second.Range]...)
+
+	for _, tc := range []struct {
+		name  string
+		rng   protocol.Range
+		diags []protocol.Diagnostic
+		only  []protocol.CodeActionKind
+		want  []string
+	}{
+		{"cursor at column 0, no context", at(first, 0), nil, nil, nil},
+		{"cursor at column 0, the line's diagnostic", at(first, 0), []protocol.Diagnostic{first}, nil, alone[first.Range]},
+		{"as Neovim rebuilds it", at(first, 0), []protocol.Diagnostic{asNvim}, nil, alone[first.Range]},
+		{"quickfix only", at(first, 0), []protocol.Diagnostic{first}, []protocol.CodeActionKind{protocol.CodeActionKindQuickFix}, alone[first.Range]},
+		{"refactor only", at(first, 0), []protocol.Diagnostic{first}, []protocol.CodeActionKind{"refactor"}, nil},
+		{"both diagnostics, cursor elsewhere", at(first, 0), []protocol.Diagnostic{first, second}, nil, both},
+		{"overlapping and named: once", first.Range, []protocol.Diagnostic{first}, nil, alone[first.Range]},
+		{"named twice: once", at(first, 0), []protocol.Diagnostic{first, first}, nil, alone[first.Range]},
+		{"overlapping one, naming the other", first.Range, []protocol.Diagnostic{second}, nil, both},
+		{"another message", at(first, 0), []protocol.Diagnostic{with(first, func(d *protocol.Diagnostic) {
+			d.Message = protocol.String(diagMessage(first) + " ")
+		})}, nil, nil},
+		{"another code", at(first, 0), []protocol.Diagnostic{with(first, func(d *protocol.Diagnostic) {
+			d.Code = protocol.String("direct-kernel-read")
+		})}, nil, nil},
+		{"another range", at(first, 0), []protocol.Diagnostic{with(first, func(d *protocol.Diagnostic) {
+			d.Range.Start.Character++
+		})}, nil, nil},
+		{"the other line's range with this message", at(first, 0), []protocol.Diagnostic{with(first, func(d *protocol.Diagnostic) {
+			d.Range = second.Range
+		})}, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			as, err := e.server.CodeAction(e.ctx, &protocol.CodeActionParams{
+				TextDocument: protocol.TextDocumentIdentifier{URI: u}, Range: tc.rng,
+				Context: protocol.CodeActionContext{Diagnostics: tc.diags, Only: tc.only},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range as {
+				ca := a.(*protocol.CodeAction)
+				got = append(got, ca.Title)
+				if len(ca.Diagnostics) != 1 || diagCode(ca.Diagnostics[0]) != "probe-read-not-relocatable" {
+					t.Errorf("%q: attached %+v", ca.Title, ca.Diagnostics)
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("actions:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
