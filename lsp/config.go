@@ -315,7 +315,9 @@ func (s *Server) fillKernels(ks *kernelSet, cfg *config) {
 }
 
 // loadKernelList resolves the configured entries (files, globs, directories, "default")
-// and loads them in parallel, reporting progress per file.
+// and loads them in parallel, reporting progress per file. Entries other than globs mean
+// what they mean to `corels check --kernel` (btf.ExpandKernelArgs, Cache.LoadKernelArg):
+// one configuration, one set of kernels, in the order given.
 func (s *Server) loadKernelList(cfg *config) ([]*btf.Kernel, []error) {
 	if cfg.kernels == nil {
 		ks, err := btf.DefaultKernels()
@@ -324,18 +326,15 @@ func (s *Server) loadKernelList(cfg *config) ([]*btf.Kernel, []error) {
 		}
 		return ks, nil
 	}
-	var paths []string
+	var args []string
 	var errs []error
-	useDefault := -1
 	for _, k := range cfg.kernels {
 		k = strings.TrimSpace(k)
 		switch {
 		case k == "":
 			continue
-		case k == "default":
-			if useDefault < 0 {
-				useDefault = len(paths)
-			}
+		case btf.IsDefaultName(k):
+			args = append(args, btf.DefaultName)
 			continue
 		}
 		p := expandPath(k, cfg.root)
@@ -346,43 +345,38 @@ func (s *Server) loadKernelList(cfg *config) ([]*btf.Kernel, []error) {
 				continue
 			}
 			sort.Strings(matches)
-			paths = append(paths, matches...)
+			args = append(args, matches...)
 			continue
 		}
-		paths = append(paths, p)
+		args = append(args, p)
 	}
-	files, expandErrs := btf.ExpandPaths(paths)
+	entries, expandErrs := btf.ExpandKernelArgs(args)
 	errs = append(errs, expandErrs...)
 
-	prog := s.beginProgress("Loading kernel BTF", fmt.Sprintf("0/%d files", len(files)))
-	results := make([][]*btf.Kernel, len(files))
-	fileErrs := make([][]error, len(files))
+	prog := s.beginProgress("Loading kernel BTF", fmt.Sprintf("0/%d files", len(entries)))
+	results := make([][]*btf.Kernel, len(entries))
+	entryErrs := make([]error, len(entries))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
-	for i, f := range files {
+	for i, e := range entries {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], fileErrs[i] = s.kcache.LoadAll([]string{f})
+			results[i], entryErrs[i] = s.kcache.LoadKernelArg(e)
 			mu.Lock()
 			done++
 			n := done
 			mu.Unlock()
-			prog.report(fmt.Sprintf("%d/%d files", n, len(files)), uint32(100*n/max(1, len(files))))
+			prog.report(fmt.Sprintf("%d/%d files", n, len(entries)), uint32(100*n/max(1, len(entries))))
 		}()
 	}
 	wg.Wait()
 	var kernels []*btf.Kernel
-	for i := range files {
+	for i := range entries {
 		kernels = append(kernels, results[i]...)
-		errs = append(errs, fileErrs[i]...)
-	}
-	if useDefault >= 0 {
-		if k, err := btf.DefaultKernel(); err != nil {
-			errs = append(errs, err)
-		} else {
-			kernels = append([]*btf.Kernel{k}, kernels...)
+		if entryErrs[i] != nil {
+			errs = append(errs, entryErrs[i])
 		}
 	}
 	prog.end(fmt.Sprintf("%d kernels", len(kernels)))

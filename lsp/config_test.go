@@ -192,3 +192,40 @@ func TestKernelProgress(t *testing.T) {
 		t.Error("no window/workDoneProgress/create")
 	}
 }
+
+// TestKernelsSetting: the "kernels" entries mean what `corels check --kernel` makes of them
+// (btf.LoadKernelArgs): "default" is the embedded kernel, in its place, files and
+// directories relative to the root, each kernel once; globs are the setting's own.
+func TestKernelsSetting(t *testing.T) {
+	root := t.TempDir()
+	kdir := filepath.Join(root, "btf")
+	os.MkdirAll(kdir, 0o755)
+	data, _ := os.ReadFile(synthKernel(t, "5.10.0-synth"))
+	os.WriteFile(filepath.Join(kdir, "5.10.0-synth.btf"), data, 0o644)
+	for _, tc := range []struct {
+		kernels []string
+		want    string
+	}{
+		{[]string{"default"}, "6.1.0-56-amd64"},
+		{[]string{synthKernel(t, "5.14.0-synth"), "default", "btf/", synthKernel(t, "5.14.0-synth"), " default"},
+			"5.14.0-synth,6.1.0-56-amd64,5.10.0-synth"},
+		{[]string{"btf/*.btf", "default"}, "5.10.0-synth,6.1.0-56-amd64"},
+	} {
+		e := newEnv(t, envOptions{root: root, init: map[string]any{"kernels": tc.kernels}})
+		e.srv.mu.Lock()
+		ks := e.srv.kernels
+		e.srv.mu.Unlock()
+		got, err := ks.wait(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, k := range got {
+			names = append(names, k.Name)
+		}
+		if strings.Join(names, ",") != tc.want {
+			t.Errorf("kernels %q: loaded %v, want %s", tc.kernels, names, tc.want)
+		}
+		e.exit()
+	}
+}

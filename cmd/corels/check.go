@@ -17,10 +17,11 @@ import (
 	"github.com/corels/corels/compiler"
 )
 
-const checkUsage = `corels check [--kernel PATH]... [--format text|json|sarif] [--relocs] [--fix] FILE... [-- CLANG_FLAGS...]
+const checkUsage = `corels check [--kernel PATH|default]... [--format text|json|sarif] [--relocs] [--fix] FILE... [-- CLANG_FLAGS...]
       Report what breaks CO-RE in each file against the target kernels (default: this
       machine's /sys/kernel/btf/vmlinux, else the embedded Debian 6.1 kernel).
-      --kernel PATH  a kernel's BTF (raw, ELF, .gz/.xz, .tar.xz archive, directory); repeatable
+      --kernel PATH  a kernel's BTF (raw, ELF, .gz/.xz, .tar.xz archive, directory), or
+                     "default" for the embedded Debian 6.1 kernel; repeatable
       --format       text (file:line:col: severity: message [code]), json, or sarif (2.1.0)
       --relocs       also list every relocation (core-reloc hints)
       --fix          apply the first quick fix of each finding to the files, then report
@@ -42,7 +43,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, "Usage:\n  "+checkUsage) }
 	var kernelPaths stringList
-	fs.Var(&kernelPaths, "kernel", "target kernel BTF (repeatable)")
+	fs.Var(&kernelPaths, "kernel", `target kernel BTF, or "default" for the embedded kernel (repeatable)`)
 	format := fs.String("format", "text", "output format: text, json or sarif")
 	relocs := fs.Bool("relocs", false, "also list every CO-RE relocation")
 	fix := fs.Bool("fix", false, "apply the first quick fix of each finding in place")
@@ -143,12 +144,13 @@ type fileResult struct {
 	rep  *analysis.Report
 }
 
-// loadKernels loads the --kernel paths, or the default kernels.
+// loadKernels loads the --kernel arguments (paths, or "default" for the embedded kernel),
+// or, with none, the default kernels.
 func loadKernels(paths []string) ([]*btf.Kernel, error) {
 	if len(paths) == 0 {
 		return btf.DefaultKernels()
 	}
-	ks, errs := btf.SharedCache().LoadAll(paths)
+	ks, errs := btf.SharedCache().LoadKernelArgs(paths)
 	if len(errs) > 0 {
 		return ks, errors.Join(errs...)
 	}

@@ -34,6 +34,7 @@ func TestCheckCommand(t *testing.T) {
 	root, synth := checkPaths(t)
 	unwrapped := filepath.Join(root, "testdata", "seed_unwrapped.bpf.c")
 	unresolved := filepath.Join(root, "testdata", "analysis", "unresolved.bpf.c")
+	seed := filepath.Join(root, "testdata", "seed.bpf.c")
 	broken := filepath.Join(t.TempDir(), "broken.bpf.c")
 	if err := os.WriteFile(broken, []byte("int f(void) { return x; }\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -62,6 +63,12 @@ func TestCheckCommand(t *testing.T) {
 		{"no files", []string{"check"}, 2, nil, "no input files"},
 		{"bad format", args("--format", "xml", unwrapped), 2, nil, "unknown format"},
 		{"bad kernel", []string{"check", "--kernel", "/nonexistent.btf", unwrapped}, 2, nil, "nonexistent.btf"},
+		{"the embedded kernel by name", []string{"check", "--kernel", "default", seed, "--"}, 1, []string{
+			seed + ":31:63: error: CO-RE byte_off pt_regs 0:0 (pt_regs.arg1) does not resolve on 6.1.0-56-amd64:",
+		}, ""},
+		{"default among files", args("--kernel", "default", seed, "--"), 1, []string{
+			"does not resolve on 4.18.0-synth, 5.10.0-synth, 5.14.0-synth, 6.1.0-56-amd64:",
+		}, ""},
 		{"unreadable", args("/nonexistent/x.bpf.c", "--"), 2, nil, "no such file"},
 		{"bad flag", args("--frobnicate", unwrapped), 2, nil, "frobnicate"},
 	}

@@ -9,15 +9,16 @@ import (
 	"github.com/corels/corels/btf"
 )
 
-const vmlinuxUsage = `corels vmlinux [--btf PATH] [--bpftool-compat] > vmlinux.h
+const vmlinuxUsage = `corels vmlinux [--btf PATH|default] [--bpftool-compat] > vmlinux.h
       Write a C header of every type of a kernel's BTF (default: the running kernel's
-      /sys/kernel/btf/vmlinux, else the embedded default kernel).
+      /sys/kernel/btf/vmlinux, else the embedded default kernel; "default" names the
+      embedded Debian 6.1 kernel).
 `
 
 func runVmlinux(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vmlinux", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("btf", "", "kernel BTF: raw, ELF with .BTF, .gz/.xz/.tar.xz, or a BTFHub archive")
+	path := fs.String("btf", "", `kernel BTF: raw, ELF with .BTF, .gz/.xz/.tar.xz, a BTFHub archive, or "default" (the embedded kernel)`)
 	compat := fs.Bool("bpftool-compat", false, "reproduce bpftool 7.1's output byte for byte, layout bugs included")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -34,6 +35,13 @@ func runVmlinux(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		k = ks[0]
+	} else if btf.IsDefaultName(*path) {
+		def, err := btf.DefaultKernel()
+		if err != nil {
+			fmt.Fprintf(stderr, "corels vmlinux: %v\n", err)
+			return 2
+		}
+		k = def
 	} else {
 		ks, err := btf.LoadFile(*path)
 		if err != nil {

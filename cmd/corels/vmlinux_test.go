@@ -22,6 +22,15 @@ func TestVmlinuxMatchesBpftool(t *testing.T) {
 	if !bytes.Equal(stdout.Bytes(), want) {
 		t.Errorf("corels vmlinux differs from bpftool's header (%d vs %d bytes)", stdout.Len(), len(want))
 	}
+	// "default" is the embedded kernel: its header has 6.1's task_struct.__state.
+	stdout.Reset()
+	stderr.Reset()
+	if rc := run([]string{"vmlinux", "--btf", "default"}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("--btf default: exit %d: %s", rc, stderr.String())
+	}
+	if !bytes.Contains(stdout.Bytes(), []byte("struct task_struct {")) || !bytes.Contains(stdout.Bytes(), []byte("\tunsigned int __state;\n")) {
+		t.Errorf("--btf default: no 6.1 task_struct in %d bytes", stdout.Len())
+	}
 	stdout.Reset()
 	stderr.Reset()
 	if rc := run([]string{"vmlinux", "--btf", filepath.Join(root, "go.mod")}, &stdout, &stderr); rc != 2 || stderr.Len() == 0 {
