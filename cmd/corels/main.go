@@ -14,7 +14,7 @@ Usage:
       Run the language server on stdin/stdout (LSP 3.18).
   corels relocs [--format text|json] FILE... [-- CLANG_FLAGS...]
       List the CO-RE relocations clang-16 would emit for each file.
-  ` + checkUsage + `  ` + vmlinuxUsage + `
+  ` + checkUsage + `  ` + kernelsUsage + `  ` + vmlinuxUsage + `
 Exit status: 0 success, 1 a file does not compile (check: an error is reported), 2 usage or I/O error.
 `
 
@@ -34,6 +34,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stdout, stderr)
 	case "check":
 		return runCheck(args[1:], stdout, stderr)
+	case "kernels":
+		return runKernels(args[1:], stdout, stderr)
 	case "vmlinux":
 		return runVmlinux(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
