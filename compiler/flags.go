@@ -23,10 +23,13 @@ type Macro struct {
 type Flags struct {
 	IncludeDirs []string // -I, -iquote: searched for "..." and <...>
 	SysDirs     []string // -isystem, -idirafter
-	Macros      []Macro  // -D, -U in order
+	Macros      []Macro  // -D, -U in order (-ffreestanding: __STDC_HOSTED__ redefined as 0)
 	Includes    []string // -include FILE, before the main file
 	Target      string   // -target / --target
 	Std         string   // -std
+	// -nostdinc: no system directories and no builtin headers; -nostdlibinc: no system
+	// directories; -nobuiltininc: no builtin headers (clang's resource directory).
+	NoStdInc, NoStdlibInc, NoBuiltinInc bool
 	Source      string   // where the flags came from: "command line", a compile_commands.json, ...
 }
 
@@ -91,6 +94,16 @@ func ParseFlags(args []string, dir string) (*Flags, error) {
 			if v, err = next(map[bool]string{true: "-target", false: "--target"}[a == "-target"]); err == nil {
 				f.Target = v
 			}
+		case a == "-nostdinc" || a == "--no-standard-includes":
+			f.NoStdInc = true
+		case a == "-nostdlibinc":
+			f.NoStdlibInc = true
+		case a == "-nobuiltininc":
+			f.NoBuiltinInc = true
+		case a == "-ffreestanding":
+			f.Macros = append(f.Macros, Macro{Name: "__STDC_HOSTED__", Undef: true}, Macro{Name: "__STDC_HOSTED__", Value: "0"})
+		case a == "-fhosted":
+			f.Macros = append(f.Macros, Macro{Name: "__STDC_HOSTED__", Undef: true}, Macro{Name: "__STDC_HOSTED__", Value: "1"})
 		case strings.HasPrefix(a, "-std="):
 			f.Std = strings.TrimPrefix(a, "-std=")
 		case a == "-o" || a == "-MF" || a == "-MT" || a == "-MQ" || a == "-x" || a == "-arch" || a == "-mcpu":

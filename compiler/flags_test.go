@@ -19,6 +19,12 @@ func TestParseFlags(t *testing.T) {
 				Macros:   []Macro{{Name: "X", Value: "1"}, {Name: "Y", Value: "2"}, {Name: "Z", Undef: true}},
 				Includes: []string{"/d/pre.h"}, Target: "bpf", Std: "gnu11", Source: "command line"}},
 		{args: []string{"--target=bpfel", "-iquote", "q"}, want: Flags{IncludeDirs: []string{"/d/q"}, Target: "bpfel", Source: "command line"}},
+		{args: []string{"-nostdinc", "-nobuiltininc", "-nostdlibinc"}, want: Flags{NoStdInc: true, NoBuiltinInc: true, NoStdlibInc: true, Source: "command line"}},
+		{args: []string{"--no-standard-includes"}, want: Flags{NoStdInc: true, Source: "command line"}},
+		// -ffreestanding is __STDC_HOSTED__ 0 at its place among -D/-U; the last one wins.
+		{args: []string{"-DA", "-ffreestanding", "-fhosted"}, want: Flags{Macros: []Macro{{Name: "A", Value: "1"},
+			{Name: "__STDC_HOSTED__", Undef: true}, {Name: "__STDC_HOSTED__", Value: "0"},
+			{Name: "__STDC_HOSTED__", Undef: true}, {Name: "__STDC_HOSTED__", Value: "1"}}, Source: "command line"}},
 		{args: []string{"-target", "x86_64-linux-gnu"}, err: true},
 		{args: []string{"-I"}, err: true},
 	}

@@ -126,6 +126,9 @@ func (o *overlayFS) ReadFile(name string) ([]byte, error) {
 	if strings.HasPrefix(name, fallbackDir) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
+	if data, ok, err := builtinHeader(name); ok {
+		return data, err
+	}
 	fi, err := os.Stat(name)
 	if err != nil {
 		return nil, err
@@ -228,7 +231,11 @@ func namedEllipsis(src []byte) bool {
 //
 //	#define F(a, rest...) g(a, ##rest)
 //	int g(int, ...); int x = F(1, 2);
+//
+// Every source cc reads comes through here, so the other front-end rewrites
+// (rewriteFunctionTypeNames) are applied first.
 func rewriteNamedVariadics(src []byte) []byte {
+	src = rewriteFunctionTypeNames(src)
 	if !namedEllipsis(src) {
 		return src // the regular expression below costs 80 ms on vmlinux.h
 	}
