@@ -27,10 +27,11 @@ type Flags struct {
 	Includes    []string // -include FILE, before the main file
 	Target      string   // -target / --target
 	Std         string   // -std
+	Source      string   // where the flags came from: "command line", a compile_commands.json, ...
+
 	// -nostdinc: no system directories and no builtin headers; -nostdlibinc: no system
 	// directories; -nobuiltininc: no builtin headers (clang's resource directory).
 	NoStdInc, NoStdlibInc, NoBuiltinInc bool
-	Source      string   // where the flags came from: "command line", a compile_commands.json, ...
 }
 
 // ParseFlags reads clang-style flags. Relative directories are resolved against dir.
