@@ -38,6 +38,8 @@ type analyzer struct {
 	kernels  []*btf.Kernel
 	verdicts [][]btf.Result
 	memo     map[memoKey]btf.Result
+	// kernelNames memoizes kernelType's look-ups by name.
+	kernelNames map[string]bool
 }
 
 type memoKey struct {

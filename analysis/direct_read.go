@@ -26,26 +26,28 @@ func NonBTFSection(sec string) bool {
 	return nonBTFTracing[kind]
 }
 
-// directReadFindings: a load through a kernel pointer in a program without BTF.
+// directReadFindings: a load through a kernel address the program holds as a number
+// (bpf_get_current_task(), a kprobe's registers, a raw_tp's arguments, a value read with a
+// probe-read helper), which the verifier rejects, of a kernel type. Loads through the
+// context, trusted pointers (tp_btf/fentry/lsm/iter arguments, bpf_get_current_task_btf(),
+// kfunc returns...) and program-owned memory are legal.
 func (a *analyzer) directReadFindings() []Finding {
 	var out []Finding
 	for _, d := range a.res.DirectReads {
-		var secs []string
-		for _, s := range strings.Split(d.Section, ",") {
-			if NonBTFSection(s) {
-				secs = append(secs, s)
-			}
-		}
-		if len(secs) == 0 || !a.inFile(d.Range) {
+		if d.From.Origin != compiler.OriginScalar || !a.inFile(d.Range) || !a.kernelType(d.Record, d.KernelHeader) {
 			continue
 		}
 		what := strings.TrimPrefix(strings.TrimPrefix(d.Record, "struct "), "union ")
+		where := ""
+		if d.Section != "" {
+			where = " in " + strings.ReplaceAll(d.Section, ",", ", ")
+		}
 		f := Finding{
 			Code:     CodeDirectKernelRead,
 			Severity: Warning,
 			Range:    d.Range,
-			Message: fmt.Sprintf("%s dereferences a %s pointer directly in %s: programs of this type get kernel pointers as plain numbers, and the verifier rejects the load; read it with BPF_CORE_READ() (or attach with tp_btf/fentry, where direct reads are allowed)",
-				a.text(d.Range), what, strings.Join(secs, ", ")),
+			Message: fmt.Sprintf("%s dereferences a %s pointer directly%s, but the pointer is a kernel address held as a number (%s): the verifier rejects the load; read it with BPF_CORE_READ() (or get a trusted pointer: tp_btf/fentry arguments, bpf_get_current_task_btf())",
+				a.text(d.Range), what, where, d.From.Source),
 		}
 		if fix, ok := a.directReadFix(d); ok {
 			f.Fixes = []Fix{fix}

@@ -10,19 +10,31 @@ import (
 // probeReadFindings: a probe-read helper whose source address is computed with offsets
 // compiled in (member or array accesses of records without preserve_access_index, outside
 // __builtin_preserve_access_index) reads the wrong bytes on kernels whose layout differs.
+// Only reads of kernel memory count: at least one access of a kernel type through a
+// kernel pointer (probe-read sources of the program's own memory or types are its own
+// layout). The message names the accesses of kernel types not in program memory.
 // The fixes make the address relocatable: wrap it in __builtin_preserve_access_index(),
 // or, where the call has the shape, rewrite it to libbpf's BPF_CORE_READ_INTO() (or
 // bpf_core_read()), adding `#include <bpf/bpf_core_read.h>` when the file lacks it.
 func (a *analyzer) probeReadFindings() []Finding {
 	var out []Finding
 	for _, p := range a.res.ProbeReads {
-		if len(p.Unpreserved) == 0 {
+		kernel := false
+		var listed []compiler.FixedAccess
+		for _, u := range p.Unpreserved {
+			if u.From.Origin == compiler.OriginProgram || !a.kernelType(u.Record, u.KernelHeader) {
+				continue
+			}
+			listed = append(listed, u)
+			kernel = kernel || kernelMemory(u.From)
+		}
+		if !kernel {
 			continue
 		}
 		rng := p.Args[2]
 		if !a.inFile(rng) {
 			rng = compiler.Range{}
-			for _, u := range p.Unpreserved {
+			for _, u := range listed {
 				if a.inFile(u.Range) {
 					rng = u.Range
 					break
@@ -34,7 +46,7 @@ func (a *analyzer) probeReadFindings() []Finding {
 		}
 		var fields []string
 		seen := map[string]bool{}
-		for _, u := range p.Unpreserved {
+		for _, u := range listed {
 			name := strings.TrimPrefix(strings.TrimPrefix(u.Record, "struct "), "union ")
 			if u.Member == "[]" {
 				name += "[]"

@@ -15,6 +15,7 @@ type Facts struct {
 	Funcs       []Func
 	ProbeReads  []ProbeRead
 	DirectReads []DirectRead
+	Pointers    []PointerVar // locals and parameters holding addresses, with their provenance
 	// Defined tells which of DefinedNames the file can use at its end: macros of
 	// bpf_core_read.h and helpers of bpf_helpers.h.
 	Defined map[string]bool
@@ -75,6 +76,10 @@ type FixedAccess struct {
 	Range  Range  // the member's name (or the subscript)
 	Record string // "struct sk_buff"
 	Member string // "dev", or "[]" for a subscript of a pointer to a record
+	// From is the provenance of the pointer the access goes through; KernelHeader is set
+	// when Record is declared in a kernel header (provenance.go).
+	From         Provenance
+	KernelHeader bool
 }
 
 // ReadInto is the shape of a probe read as a BPF_CORE_READ_INTO.
@@ -100,6 +105,10 @@ type DirectRead struct {
 	Base     Range
 	Path     []string
 	Bitfield bool // the last member is a bitfield: BPF_CORE_READ cannot read it
+	// From is the provenance of the pointer the load goes through; KernelHeader is set
+	// when the loaded record is declared in a kernel header (provenance.go).
+	From         Provenance
+	KernelHeader bool
 }
 
 // addFacts computes the Facts and the relocations' guards. It runs after relocations():
@@ -128,6 +137,7 @@ func (x *extractor) addFacts(res *Result) {
 	}
 	res.Facts.ProbeReads = w.probeReads()
 	res.Facts.DirectReads = w.directReads()
+	res.Facts.Pointers = w.prov().pointerVars()
 	w.attach(res.Relocations)
 }
 
@@ -143,6 +153,7 @@ type factWalker struct {
 	inherited map[string][]Guard     // memo of inheritedGuards
 	extents   map[cc.Node]span       // memo of extent
 	exits     map[*cc.Statement]bool // memo of exits
+	provs     *provWalker            // pointer provenance, computed on first use
 }
 
 type fnInfo struct {

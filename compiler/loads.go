@@ -31,7 +31,6 @@ func isContextRecord(t cc.Type) bool {
 type loadWalker struct {
 	w        *factWalker
 	fi       *fnInfo
-	ctx      *cc.Declarator // the program's context parameter
 	consumed map[*cc.PostfixExpression]bool
 	out      []DirectRead
 }
@@ -43,29 +42,11 @@ func (w *factWalker) directReads() []DirectRead {
 			continue
 		}
 		lw := &loadWalker{w: w, fi: fi, consumed: map[*cc.PostfixExpression]bool{}}
-		if fi.fn.Section != "" {
-			lw.ctx = firstParam(fi.def.Declarator)
-		}
 		lw.walk(fi.def.CompoundStatement, false)
 		out = append(out, lw.out...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Range.Start.Offset < out[j].Range.Start.Offset })
 	return out
-}
-
-// firstParam is the declarator of a function's first parameter.
-func firstParam(d *cc.Declarator) (p *cc.Declarator) {
-	inspect(d, func(n cc.Node) bool {
-		if p != nil {
-			return false
-		}
-		if pd, ok := n.(*cc.ParameterDeclaration); ok {
-			p = pd.Declarator
-			return false
-		}
-		return true
-	})
-	return p
 }
 
 // walk visits an evaluated expression; addr is set when its value is not loaded (its
@@ -210,10 +191,14 @@ func (lw *loadWalker) chain(n *cc.PostfixExpression) (DirectRead, bool) {
 			return DirectRead{}, false
 		}
 	}
-	if rt == nil || !isRecord(rt) || !x.records.preserved(rt) || isContextRecord(rt) || lw.isCtx(ptr) {
+	if rt == nil || !isRecord(rt) || !x.records.preserved(rt) || isContextRecord(rt) {
 		return DirectRead{}, false
 	}
-	dr := DirectRead{Func: lw.fi.name, Section: lw.fi.fn.Programs, Record: recordKeyword(rt)}
+	base := final(lw.w.prov().eval(ptr))
+	if base.Origin == OriginContext {
+		return DirectRead{}, false // a context access, which the verifier checks or rewrites
+	}
+	dr := DirectRead{Func: lw.fi.name, Section: lw.fi.fn.Programs, Record: recordKeyword(rt), From: base, KernelHeader: x.kernelHeader(rt)}
 	if r, ok := x.faithful(n); ok {
 		dr.Range = r
 	} else {
@@ -240,23 +225,10 @@ func (lw *loadWalker) chain(n *cc.PostfixExpression) (DirectRead, bool) {
 		lw.consumed[op.node] = true
 	}
 	if rr := pointee(root.Type()); rr != nil && isRecord(rr) {
-		dr.Record = recordKeyword(rr)
+		dr.Record, dr.KernelHeader = recordKeyword(rr), x.kernelHeader(rr)
 	}
 	if b, ok := x.faithful(root); ok {
 		dr.Base, dr.Path = b, pathOf(ops)
 	}
 	return dr, true
-}
-
-// isCtx reports whether e is the program's context parameter.
-func (lw *loadWalker) isCtx(e cc.ExpressionNode) bool {
-	if lw.ctx == nil {
-		return false
-	}
-	p, ok := stripCasts(e).(*cc.PrimaryExpression)
-	if !ok || p.Case != cc.PrimaryExpressionIdent {
-		return false
-	}
-	d, ok := p.ResolvedTo().(*cc.Declarator)
-	return ok && d == lw.ctx
 }

@@ -262,7 +262,7 @@ func (w *factWalker) fixedAccess(n *cc.PostfixExpression) (FixedAccess, bool) {
 	if rt == nil || !isRecord(rt) || x.records.preserved(rt) {
 		return FixedAccess{}, false
 	}
-	fa := FixedAccess{Record: recordKeyword(rt), Member: member}
+	fa := FixedAccess{Record: recordKeyword(rt), Member: member, From: final(w.prov().memOf(n)), KernelHeader: x.kernelHeader(rt)}
 	if r, ok := x.tokenRange(n.Token2); ok && n.Case != cc.PostfixExpressionIndex {
 		fa.Range = r
 	} else {

@@ -18,11 +18,11 @@ struct task_struct {
 };
 
 SEC("kprobe/do_exit")
-int no_include(struct task_struct *task)
+int no_include(void *ctx)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	int pid = 0;
 	char comm[16];
-
 	bpf_probe_read_kernel(&pid, sizeof(pid), &task->pid); // want: probe-read-not-relocatable
 	bpf_probe_read_kernel_str(comm, sizeof(comm), task->comm); // want: probe-read-not-relocatable
 	bpf_printk("%d %s", pid, comm);
