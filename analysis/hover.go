@@ -15,7 +15,7 @@ import (
 // its type and size, local offset (bits for bitfields), the relocation record and one line
 // per target kernel; for a type in bpf_core_type_*(), its size per kernel; for an
 // enumerator, its value per kernel; for a __kconfig or __ksym extern, what the loader
-// supplies. Several relocations at one place (a macro's name) are shown one after another.
+// supplies; for a local pointer variable, where it comes from (one line). Several relocations at one place (a macro's name) are shown one after another.
 func (r *Report) HoverAt(offset int) (Hover, bool) {
 	a := r.an
 	if a == nil {
@@ -78,6 +78,14 @@ func (r *Report) HoverAt(offset int) (Hover, bool) {
 		for _, e := range a.res.Externs {
 			if contains(e.Range) {
 				add(e.Range, a.externHover(e))
+			}
+		}
+		for _, v := range a.res.Pointers {
+			for _, r := range append([]compiler.Range{v.Decl}, v.Uses...) {
+				if contains(r) {
+					add(r, pointerHover(v))
+					break
+				}
 			}
 		}
 		if len(parts) > 0 {
@@ -405,6 +413,11 @@ func (a *analyzer) externHover(e compiler.Extern) string {
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// pointerHover is a pointer variable's provenance in one line.
+func pointerHover(v compiler.PointerVar) string {
+	return fmt.Sprintf("`%s`: %s", v.Name, DescribeProvenance(v.Provenance))
 }
 
 func ksymInBTF(k *btf.Kernel, name string) string {

@@ -160,6 +160,54 @@ func TestHover(t *testing.T) {
 	}
 }
 
+// TestPointerHover: the hover of a pointer variable, where declared and where used, says
+// its provenance in one line.
+func TestPointerHover(t *testing.T) {
+	path := filepath.Join(repoRoot(), "testdata", "analysis", "provenance.bpf.c")
+	p := loadProgram(t, path)
+	rep := Analyze(compileText(t, path, p.src), p.src, Options{})
+	src := string(p.src)
+	tests := []struct {
+		name string
+		off  int
+		want string
+	}{
+		{"map value", at(t, src, "*args = bpf_map_lookup_elem", 0, 1),
+			"`args`: program-owned memory (map value): its layout is the program's own, no relocation needed"},
+		{"global data", at(t, src, "in->val1", 0, 0), "`in`: program-owned memory (global data)"},
+		{"tracepoint context", at(t, src, "ctx->ret", 0, 0), "`ctx`: the program's context (tracepoint): loads are checked"},
+		{"current task btf", at(t, src, "*task = bpf_get_current_task_btf", 0, 1),
+			"`task`: trusted kernel pointer (bpf_get_current_task_btf()): direct reads are CO-RE relocated"},
+		{"member of trusted", at(t, src, "mm->total_vm, data", 0, 0), "`mm`: trusted kernel pointer (bpf_get_current_task_btf())"},
+		{"typed ksym", at(t, src, "rq->cpu", 0, 0), "`rq`: trusted kernel pointer (bpf_per_cpu_ptr() of a typed __ksym)"},
+		{"kfunc", at(t, src, "other->pid", 0, 0), "`other`: trusted kernel pointer (kfunc bpf_task_from_pid())"},
+		{"callback", at(t, src, "vma->vm_flags", 0, 0), "`vma`: trusted kernel pointer (bpf_find_vma() callback argument)"},
+		{"tp_btf argument", at(t, src, "p->pid", 0, 0), "`p`: trusted kernel pointer (tp_btf argument): direct reads are CO-RE relocated"},
+		{"current task", at(t, src, "*task = (struct task_struct *)bpf_get_current_task()", 0, 1),
+			"`task`: kernel address held as a scalar (bpf_get_current_task()): the verifier rejects direct loads; read it with BPF_CORE_READ"},
+		{"kprobe register", at(t, src, "arg->tgid", 0, 0), "`arg`: kernel address held as a scalar (kprobe argument)"},
+		{"helper parameter", at(t, src, "t->pid; // want", 0, 0), "`t`: kernel address held as a scalar (bpf_get_current_task() in the call from scalars)"},
+		{"BPF_KPROBE argument", at(t, src, "file->f_flags", 0, 0), "`file`: kernel address held as a scalar (kprobe argument)"},
+		{"probe read", at(t, src, "sk->__sk_common", 0, 0), "`sk`: kernel address held as a scalar (bpf_probe_read_kernel())"},
+		{"arms disagree", at(t, src, "t->pid;\n}", 0, 0), "`t`: unknown provenance: corels does not warn about reads through it"},
+		{"user address", at(t, src, "str);\n\tbpf_printk", 0, 0), "`str`: kernel address held as a scalar (bpf_probe_read_user())"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, ok := rep.HoverAt(tt.off)
+			if !ok {
+				t.Fatalf("no hover at %d (%q)", tt.off, src[tt.off:tt.off+10])
+			}
+			if !strings.Contains(h.Markdown, tt.want) || strings.Contains(h.Markdown, "\n") {
+				t.Errorf("hover:\n%s\nwant one line with %q", h.Markdown, tt.want)
+			}
+		})
+	}
+	if h, ok := rep.HoverAt(at(t, src, "buf[64]", 0, 0)); ok {
+		t.Errorf("hover on a local array: %s", h.Markdown)
+	}
+}
+
 func TestHintsAndLenses(t *testing.T) {
 	rep, src := hoverReport(t)
 	hint := func(member string) (InlayHint, bool) {

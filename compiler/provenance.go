@@ -302,7 +302,7 @@ func (pw *provWalker) scan(fi *fnInfo, first bool) {
 		case *cc.PrimaryExpression:
 			if first && n.Case == cc.PrimaryExpressionIdent {
 				if d, ok := n.ResolvedTo().(*cc.Declarator); ok && pw.isLocal(d) {
-					if r, ok := x.realToken(n.Token); ok {
+					if r, ok := x.written(n.Token); ok {
 						pw.uses[d] = append(pw.uses[d], r)
 					}
 				}
@@ -738,7 +738,7 @@ func loadFrom(m Provenance, t cc.Type) Provenance {
 
 // callResult is the class of what a call returns.
 func (pw *provWalker) callResult(n *cc.PostfixExpression) Provenance {
-	name := calleeName(n.PostfixExpression)
+	name := pw.helperName(calleeName(n.PostfixExpression))
 	args := callArgs(n)
 	switch {
 	case name == "__builtin_choose_expr" && len(args) == 3 && identName(args[2]) == markerPreserveAccessIndex:
@@ -761,6 +761,23 @@ func (pw *provWalker) callResult(n *cc.PostfixExpression) Provenance {
 		return r
 	}
 	return unknownProv
+}
+
+// provHelperIDs are the numbers (enum bpf_func_id) of the helpers callResult knows, for
+// programs that declare them as `static T (*name)(...) = (void *) ID;` of another name.
+var provHelperIDs = map[int64]string{
+	1: "bpf_map_lookup_elem", 35: "bpf_get_current_task", 131: "bpf_ringbuf_reserve",
+	153: "bpf_per_cpu_ptr", 154: "bpf_this_cpu_ptr", 158: "bpf_get_current_task_btf",
+}
+
+// helperName is the helper a callee name calls.
+func (pw *provWalker) helperName(name string) string {
+	if id, ok := pw.w.helperNumbers()[name]; ok {
+		if h := provHelperIDs[id]; h != "" {
+			return h
+		}
+	}
+	return name
 }
 
 // lastExpr is the value of a statement expression `({ ...; v; })`.
@@ -812,7 +829,7 @@ func (pw *provWalker) pointerVars() []PointerVar {
 			if !isPointer(d.Type()) && (p.Origin == OriginUnknown || !holdsAddress(d.Type())) {
 				continue
 			}
-			r, ok := x.realToken(d.NameTok())
+			r, ok := x.written(d.NameTok())
 			if !ok {
 				continue
 			}
@@ -820,6 +837,13 @@ func (pw *provWalker) pointerVars() []PointerVar {
 		}
 	}
 	return out
+}
+
+// written is where t is written in the main file: where cc/v4 places it, or in a macro's
+// argument (BPF_PROG's parameters, bpf_printk's arguments); not a macro body's token.
+func (x *extractor) written(t cc.Token) (Range, bool) {
+	tr, _, ok := x.place(t)
+	return tr, ok && tr.Start.Offset >= t.Position().Offset
 }
 
 // KernelHeader reports whether a record is declared in a kernel header: vmlinux.h (any

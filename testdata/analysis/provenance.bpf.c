@@ -113,6 +113,13 @@ int map_values(struct syscall_trace_exit *ctx)
 	return 0;
 }
 
+/* Kernel addresses held as numbers: the verifier rejects direct loads through them, also
+ * in a helper's copy inlined into a program that passes one. */
+static __always_inline int task_pid(struct task_struct *t)
+{
+	return t->pid; // want: direct-kernel-read
+}
+
 /* Trusted pointers: a task from bpf_get_current_task_btf(), a typed __ksym's per-CPU
  * pointer, a kfunc's result, a callback's arguments, members loaded from them. */
 static long check_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -134,7 +141,7 @@ int trusted(void *ctx)
 	bpf_find_vma(task, 0, check_vma, &data, 0);
 	other = bpf_task_from_pid(task->tgid);
 	if (other) {
-		data += other->pid;
+		data += other->pid + task_pid(task);
 		bpf_task_release(other);
 	}
 	bpf_printk("%d %lu %d", rq->cpu, mm->total_vm, data);
@@ -145,12 +152,6 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(typed_args, struct task_struct *p)
 {
 	return p->pid + p->mm->total_vm;
-}
-
-/* Kernel addresses held as numbers: the verifier rejects direct loads through them. */
-static __always_inline int task_pid(struct task_struct *t)
-{
-	return t->pid; // want: direct-kernel-read
 }
 
 SEC("kprobe/do_exit")
