@@ -22,7 +22,7 @@
 //
 // And answers, by byte offset:
 //
-//	rep.HoverAt(off) (Hover, bool)  // markdown for a relocated access, a type or enumerator of a CO-RE builtin, a __kconfig/__ksym extern
+//	rep.HoverAt(off) (Hover, bool)  // markdown for a relocated access, a type or enumerator of a CO-RE builtin, a __kconfig/__ksym extern, a pointer variable's provenance
 //	rep.FindingsIn(start, end)      // findings overlapping a range, with their fixes (code actions)
 //	rep.FixesIn(start, end)         // just the fixes
 //	rep.HintsIn(start, end)         // inlay hints in a range
@@ -37,8 +37,11 @@
 // when a dominating CO-RE existence check (compiler.Relocation.Guards) evaluates on K to
 // the value that skips it; the loader refusing the program (btf.Failed) is reported
 // whatever the guards. Probe reads and direct reads come from the compiler's facts
-// (compiler.Result.ProbeReads, DirectReads); direct reads are reported only in program
-// types whose context has no BTF (NonBTFSection).
+// (compiler.Result.ProbeReads, DirectReads) and are reported only for kernel types
+// (declared in a kernel header, or named like a kernel's struct) reached through kernel
+// memory: a direct load through a kernel address held as a number (the compiler's
+// provenance facts), a probe read with fixed offsets through a trusted pointer or such an
+// address. The program's own types and memory, and unknown provenance, get no warning.
 package analysis
 
 import (

@@ -7,25 +7,6 @@ import (
 	"github.com/corels/corels/compiler"
 )
 
-// nonBTFTracing are the program types (SEC prefixes) whose context carries no BTF: a
-// kernel pointer is a plain number there, and the verifier rejects loads through it.
-// tp_btf, fentry/fexit/fmod_ret, lsm, iter and struct_ops programs get typed pointers.
-var nonBTFTracing = map[string]bool{
-	"kprobe": true, "kretprobe": true, "kprobe.multi": true, "kretprobe.multi": true,
-	"uprobe": true, "uretprobe": true, "uprobe.s": true, "uretprobe.s": true,
-	"uprobe.multi": true, "uretprobe.multi": true, "usdt": true,
-	"tracepoint": true, "tp": true, "raw_tracepoint": true, "raw_tp": true,
-	"raw_tracepoint.w": true, "raw_tp.w": true, "perf_event": true,
-	"ksyscall": true, "kretsyscall": true,
-}
-
-// NonBTFSection reports whether a SEC() names a tracing program type without BTF
-// (kprobe/..., tracepoint/..., raw_tp/..., uprobe/..., perf_event, ksyscall/...).
-func NonBTFSection(sec string) bool {
-	kind, _, _ := strings.Cut(sec, "/")
-	return nonBTFTracing[kind]
-}
-
 // directReadFindings: a load through a kernel address the program holds as a number
 // (bpf_get_current_task(), a kprobe's registers, a raw_tp's arguments, a value read with a
 // probe-read helper), which the verifier rejects, of a kernel type. Loads through the
