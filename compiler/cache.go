@@ -304,7 +304,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		return res, nil
 	}
 	pragmas.finish()
-	extract(res, ast, u.path, mainSrc, &pragmas)
+	extract(res, newExtractor(ast, u.path, mainSrc, &pragmas, nil), p.funcs)
 	res.FallbacksUsed = p.fallbacks
 	p.addDefined(res)
 	return res, nil

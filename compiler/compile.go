@@ -151,13 +151,15 @@ func (u *unit) compileFull() *Result {
 		return res
 	}
 	pragmas.finish()
-	extract(res, ast, u.path, mainSrc, pragmas)
+	extract(res, newExtractor(ast, u.path, mainSrc, pragmas, u.fsys.ReadFile), nil)
 	res.FallbacksUsed = u.fsys.fallbacksUsed()
 	return res
 }
 
-// extract fills in the relocations; a bug in it becomes a diagnostic, never a crash.
-func extract(res *Result, ast *cc.AST, path string, src []byte, pragmas *pragmaRanges) {
+// extract fills in the relocations of the main file and of the header functions (walked by
+// x, or given by a preamble); a bug in it becomes a diagnostic, never a crash.
+func extract(res *Result, x *extractor, headerFuncs []*headerFunc) {
+	path := x.path
 	defer func() {
 		if r := recover(); r != nil {
 			res.Relocations, res.Externs = nil, nil
@@ -168,8 +170,7 @@ func extract(res *Result, ast *cc.AST, path string, src []byte, pragmas *pragmaR
 			})
 		}
 	}()
-	x := newExtractor(ast, path, src, pragmas)
-	res.Relocations = x.relocations()
+	res.Relocations = x.relocations(headerFuncs)
 	res.Externs = x.externs()
 	x.addFacts(res)
 	res.Diagnostics = append(res.Diagnostics, x.diags...)

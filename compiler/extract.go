@@ -31,26 +31,61 @@ type extractor struct {
 	records *recordInfo
 	btf     *btfBuilder
 
-	fn     string
-	relocs []Relocation
+	// The file whose function is being walked: the main file, or a header (srcFile).
+	cur   *srcFile
+	files map[string]*srcFile
+	read  func(path string) ([]byte, error) // a header's text as cc scanned it
+
+	fn          string
+	relocs      []Relocation
+	walkedFuncs []*headerFunc // the header functions walked (see relocations)
 
 	sections map[string]string          // function → SEC() from any of its declarations
 	callers  map[string]map[string]bool // callee → callers, from the bodies walked
 	diags    []Diagnostic
 }
 
-func newExtractor(ast *cc.AST, path string, src []byte, p *pragmaRanges) *extractor {
-	return &extractor{ast: ast, path: path, src: src, lines: newLineTable(src), records: newRecordInfo(ast, p), btf: newBTFBuilder()}
+// srcFile is a file whose function bodies are walked, with its text as cc scanned it.
+type srcFile struct {
+	path  string
+	src   []byte
+	lines lineTable
+	base  uintptr // see tokenRange
 }
 
-func (x *extractor) relocations() []Relocation {
+// newExtractor prepares the walk of a translation unit whose main file is path. read gives
+// the text of the headers whose functions are walked (nil: only the main file's are).
+func newExtractor(ast *cc.AST, path string, src []byte, p *pragmaRanges, read func(string) ([]byte, error)) *extractor {
+	x := &extractor{ast: ast, path: path, src: src, lines: newLineTable(src), records: newRecordInfo(ast, p), btf: newBTFBuilder(), read: read}
+	main := &srcFile{path: path, src: src, lines: x.lines}
+	x.files = map[string]*srcFile{path: main}
+	x.cur = main
+	return x
+}
+
+// headerFunc is what a function defined in a header contributes: its relocations and
+// calls. clang compiles a header function like any other, so its relocations count once
+// the function is emitted: always when it has external linkage, otherwise when a function
+// that is emitted calls it (an unused static inline helper is dropped).
+type headerFunc struct {
+	name    string
+	file    string
+	root    bool // external linkage: emitted whether or not it is called
+	section string
+	calls   []string
+	relocs  []Relocation // Section is set when linked
+}
+
+// relocations walks the main file's functions and the header functions (walked when the
+// extractor can read headers, else given: a pruned compile takes them from its preamble).
+func (x *extractor) relocations(given []*headerFunc) []Relocation {
 	x.findBase()
 	x.sections = map[string]string{}
 	x.callers = map[string]map[string]bool{}
 	for l := x.ast.TranslationUnit; l != nil; l = l.TranslationUnit {
 		ed := l.ExternalDeclaration
 		switch {
-		case ed.Position().Filename != x.path:
+		case !x.walked(ed.Position().Filename):
 		case ed.Case == cc.ExternalDeclarationFuncDef:
 			fd := ed.FunctionDefinition
 			if sec := sectionOf(fd.DeclarationSpecifiers, fd.Declarator); sec != "" {
@@ -77,13 +112,136 @@ func (x *extractor) relocations() []Relocation {
 		x.fn = fd.Declarator.Name()
 		x.visit(fd.CompoundStatement, false)
 	}
+	funcs := given
+	if x.read != nil {
+		funcs = x.headerFunctions()
+		x.walkedFuncs = funcs
+	} else {
+		for _, h := range given {
+			if h.section != "" && x.sections[h.name] == "" {
+				x.sections[h.name] = h.section
+			}
+			for _, c := range h.calls {
+				if x.callers[c] == nil {
+					x.callers[c] = map[string]bool{}
+				}
+				x.callers[c][h.name] = true
+			}
+		}
+	}
+	x.relocs = append(x.relocs, x.emitted(funcs)...)
 	for i := range x.relocs {
 		x.relocs[i].Section = x.programSections(x.relocs[i].Func)
 	}
 	sort.SliceStable(x.relocs, func(i, j int) bool {
-		return x.relocs[i].Range.Start.Offset < x.relocs[j].Range.Start.Offset
+		a, b := x.relocs[i].Range.Start, x.relocs[j].Range.Start
+		if a.File != b.File {
+			// The main file's first, then the headers by path.
+			return a.File == x.path || b.File != x.path && a.File < b.File
+		}
+		return a.Offset < b.Offset
 	})
 	return x.relocs
+}
+
+// walked reports whether the functions and SEC() declarations of a file are walked: the
+// main file's always, real headers' when the extractor reads headers.
+func (x *extractor) walked(file string) bool {
+	return file == x.path || x.read != nil && file != "" && !strings.HasPrefix(file, "<")
+}
+
+// headerFunctions walks the functions defined in headers. It runs after the main file's
+// walk, whose sections it completes.
+func (x *extractor) headerFunctions() []*headerFunc {
+	var out []*headerFunc
+	for l := x.ast.TranslationUnit; l != nil; l = l.TranslationUnit {
+		ed := l.ExternalDeclaration
+		file := ed.Position().Filename
+		if ed.Case != cc.ExternalDeclarationFuncDef || file == x.path || !x.walked(file) {
+			continue
+		}
+		f := x.file(file)
+		if f == nil {
+			continue
+		}
+		fd := ed.FunctionDefinition
+		h := &headerFunc{name: fd.Declarator.Name(), file: file, root: !fd.Declarator.IsStatic() && !fd.Declarator.IsInline()}
+		saved := x.relocs
+		x.relocs, x.cur, x.fn = nil, f, h.name
+		x.visit(fd.CompoundStatement, false)
+		h.relocs, x.relocs, x.cur = x.relocs, saved, x.files[x.path]
+		out = append(out, h)
+	}
+	for _, h := range out {
+		h.section = x.sections[h.name]
+		for callee, callers := range x.callers {
+			if callers[h.name] {
+				h.calls = append(h.calls, callee)
+			}
+		}
+		sort.Strings(h.calls)
+	}
+	return out
+}
+
+// file is the srcFile of a header, read once; nil when it cannot be read.
+func (x *extractor) file(path string) *srcFile {
+	if f, ok := x.files[path]; ok {
+		return f
+	}
+	var f *srcFile
+	if src, err := x.read(path); err == nil {
+		f = &srcFile{path: path, src: src, lines: newLineTable(src)}
+		f.base = x.findFileBase(f)
+	}
+	x.files[path] = f
+	return f
+}
+
+// emitted returns the relocations of the header functions clang emits: those with external
+// linkage and those called, directly or not, from an emitted function or from the main
+// file (every main-file function counts: corels reports all of the file being edited).
+func (x *extractor) emitted(funcs []*headerFunc) []Relocation {
+	byName := map[string]*headerFunc{}
+	for _, h := range funcs {
+		byName[h.name] = h
+	}
+	reached := map[string]bool{}
+	var queue []string
+	reach := func(n string) {
+		if !reached[n] {
+			reached[n] = true
+			queue = append(queue, n)
+		}
+	}
+	for callee, callers := range x.callers {
+		for caller := range callers {
+			if _, inHeader := byName[caller]; !inHeader {
+				reach(callee)
+			}
+		}
+	}
+	for _, h := range funcs {
+		if h.root {
+			reach(h.name)
+		}
+	}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		if h := byName[n]; h != nil {
+			for _, c := range h.calls {
+				reach(c)
+			}
+		}
+	}
+	var out []Relocation
+	for _, h := range funcs {
+		if reached[h.name] {
+			out = append(out, h.relocs...)
+		}
+	}
+	return out
 }
 
 // programSections names the programs a function's code ends up in: its own SEC(), or
@@ -546,10 +704,11 @@ func (x *extractor) chainRange(c chain) (Range, string) {
 // macroAt names the macro whose expansion produced an access written in no token of the
 // main file: rangeOf then returns the macro's name.
 func (x *extractor) macroAt(r Range) string {
-	if r.Start.File == "" || r.End.Offset > len(x.src) {
+	f := x.cur
+	if r.Start.File == "" || r.End.Offset > len(f.src) {
 		return ""
 	}
-	return string(x.src[r.Start.Offset:r.End.Offset])
+	return string(f.src[r.Start.Offset:r.End.Offset])
 }
 
 // tokenRange is the range of a token when its text lies in the main file.
@@ -560,53 +719,65 @@ func (x *extractor) macroAt(r Range) string {
 // a token that did not come through a macro (findBase), and a token's true offset is then
 // the address of its text in that buffer.
 func (x *extractor) tokenRange(t cc.Token) (Range, bool) {
+	return x.cur.tokenRange(t)
+}
+
+func (f *srcFile) tokenRange(t cc.Token) (Range, bool) {
 	b := t.Src()
 	if len(b) == 0 {
 		return Range{}, false
 	}
-	if x.base != 0 {
+	if f.base != 0 {
 		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-		if p >= x.base && p+uintptr(len(b)) <= x.base+uintptr(len(x.src)) {
-			off := int(p - x.base)
-			return Range{x.lines.position(x.path, off), x.lines.position(x.path, off+len(b))}, true
+		if p >= f.base && p+uintptr(len(b)) <= f.base+uintptr(len(f.src)) {
+			off := int(p - f.base)
+			return Range{f.lines.position(f.path, off), f.lines.position(f.path, off+len(b))}, true
 		}
 		return Range{}, false
 	}
 	// No base: trust positions that match the text.
 	pos := t.Position()
-	if pos.Filename != x.path || pos.Offset+len(b) > len(x.src) || string(x.src[pos.Offset:pos.Offset+len(b)]) != string(b) {
+	if pos.Filename != f.path || pos.Offset+len(b) > len(f.src) || string(f.src[pos.Offset:pos.Offset+len(b)]) != string(b) {
 		return Range{}, false
 	}
-	return Range{x.lines.position(x.path, pos.Offset), x.lines.position(x.path, pos.Offset+len(b))}, true
+	return Range{f.lines.position(f.path, pos.Offset), f.lines.position(f.path, pos.Offset+len(b))}, true
 }
 
-// findBase finds the address of the main file's scanned text. A token that did not come
+// findBase finds the address of the main file's scanned text.
+func (x *extractor) findBase() {
+	x.base = x.findFileBase(x.files[x.path])
+	x.files[x.path].base = x.base
+}
+
+// findFileBase finds the address of a file's scanned text. A token that did not come
 // through a macro has its text at its position; tokens from macros may match by accident,
 // so the address that most tokens agree on wins.
-func (x *extractor) findBase() {
+func (x *extractor) findFileBase(f *srcFile) uintptr {
 	votes := map[uintptr]int{}
 	seen := 0
 	for l := x.ast.TranslationUnit; l != nil && seen < 400; l = l.TranslationUnit {
 		ed := l.ExternalDeclaration
-		if ed.Position().Filename != x.path {
+		if ed.Position().Filename != f.path {
 			continue
 		}
 		tokens(ed, func(t cc.Token) {
 			b := t.Src()
 			pos := t.Position()
-			if len(b) == 0 || pos.Filename != x.path || pos.Offset+len(b) > len(x.src) || string(x.src[pos.Offset:pos.Offset+len(b)]) != string(b) {
+			if len(b) == 0 || pos.Filename != f.path || pos.Offset+len(b) > len(f.src) || string(f.src[pos.Offset:pos.Offset+len(b)]) != string(b) {
 				return
 			}
 			votes[uintptr(unsafe.Pointer(unsafe.SliceData(b)))-uintptr(pos.Offset)]++
 			seen++
 		})
 	}
+	var base uintptr
 	best := 0
-	for base, n := range votes {
-		if n > best {
-			x.base, best = base, n
+	for b, n := range votes {
+		if n > best || n == best && b < base {
+			base, best = b, n
 		}
 	}
+	return base
 }
 
 // rangeOf spans the tokens of n that lie in the main file (a macro call's arguments keep
@@ -632,16 +803,17 @@ func (x *extractor) rangeOf(n cc.Node) Range {
 	})
 	if !found {
 		// Only tokens from a macro's body: they carry the position of the macro's name.
+		f := x.cur
 		p := n.Position()
-		if filepath.Clean(p.Filename) == x.path && p.Offset < len(x.src) {
+		if filepath.Clean(p.Filename) == f.path && p.Offset < len(f.src) {
 			end := p.Offset
-			for end < len(x.src) && isIdentByte(x.src[end]) {
+			for end < len(f.src) && isIdentByte(f.src[end]) {
 				end++
 			}
 			if end == p.Offset {
 				end++
 			}
-			r = Range{x.lines.position(x.path, p.Offset), x.lines.position(x.path, end)}
+			r = Range{f.lines.position(f.path, p.Offset), f.lines.position(f.path, end)}
 		}
 	}
 	return r

@@ -260,21 +260,36 @@ var accessRe = regexp.MustCompile(`^(0|[1-9][0-9]*)(:(0|[1-9][0-9]*))*$`)
 func resultProblems(src []byte, res *Result) []string {
 	var probs []string
 	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
-	lines := newLineTable(src)
-	// checkRange: a range in the main file is [Start, End) within src, and its line and
-	// column agree with its offset in the text the user wrote.
+	// A range lies in the main file (src) or in a header on disk (relocations of header
+	// functions).
+	texts := map[string][]byte{res.Path: src}
+	textOf := func(file string) ([]byte, bool) {
+		if t, ok := texts[file]; ok {
+			return t, t != nil
+		}
+		t, err := os.ReadFile(file)
+		if err != nil {
+			t = nil
+		}
+		texts[file] = t
+		return t, t != nil
+	}
+	// checkRange: a range is [Start, End) within its file's text, and its line and column
+	// agree with its offset in the text the user wrote.
 	checkRange := func(what string, r Range, nonEmpty bool) bool {
 		s, e := r.Start, r.End
-		if s.File != res.Path || e.File != res.Path {
-			bad("%s: range in %q/%q, not in the main file %q", what, s.File, e.File, res.Path)
+		text, ok := textOf(s.File)
+		if s.File != e.File || !ok {
+			bad("%s: range in %q/%q, not in the main file %q or a header", what, s.File, e.File, res.Path)
 			return false
 		}
-		if s.Offset < 0 || e.Offset > len(src) || s.Offset > e.Offset || nonEmpty && s.Offset == e.Offset {
-			bad("%s: range [%d,%d) outside the %d-byte file", what, s.Offset, e.Offset, len(src))
+		lines := newLineTable(text)
+		if s.Offset < 0 || e.Offset > len(text) || s.Offset > e.Offset || nonEmpty && s.Offset == e.Offset {
+			bad("%s: range [%d,%d) outside the %d-byte file", what, s.Offset, e.Offset, len(text))
 			return false
 		}
 		for _, p := range []Position{s, e} {
-			if want := lines.position(res.Path, p.Offset); p.Line != want.Line || p.Col != want.Col {
+			if want := lines.position(s.File, p.Offset); p.Line != want.Line || p.Col != want.Col {
 				bad("%s: position %d:%d does not match offset %d (%d:%d)", what, p.Line, p.Col, p.Offset, want.Line, want.Col)
 				return false
 			}
@@ -319,7 +334,8 @@ func resultProblems(src []byte, res *Result) []string {
 			continue
 		}
 		if checkRange(what, r.Range, true) && r.Macro != "" {
-			if text := string(src[r.Range.Start.Offset:r.Range.End.Offset]); text != r.Macro {
+			file, _ := textOf(r.Range.Start.File)
+			if text := string(file[r.Range.Start.Offset:r.Range.End.Offset]); text != r.Macro {
 				bad("%s: range %q is not the macro %q", what, text, r.Macro)
 			}
 		}

@@ -83,6 +83,7 @@ type preamble struct {
 	defines   map[string]string   // macro name → the #undef/#define lines that recreate it
 	sorted    []string            // every macro and declared name, sorted: for token pasting
 	fallbacks []string            // fallback headers the preamble includes
+	funcs     []*headerFunc       // functions defined in the headers, with their relocations
 	err       error               // the preamble itself does not compile
 	diags     []Diagnostic
 }
@@ -121,7 +122,13 @@ func buildPreamble(u *unit, text string, in *interner) *preamble {
 		return &preamble{text: text, err: err, diags: parseErrors(err, u.path, []byte(text)), files: fsys.stamps()}
 	}
 	pragmas.finish()
-	return indexPreamble(ast, pragmas, fsys, u.path, text, in)
+	p := indexPreamble(ast, pragmas, fsys, u.path, text, in)
+	// Header functions do not change between keystrokes: their relocations are found
+	// once, here, and linked into every compile that reaches them.
+	x := newExtractor(ast, u.path, []byte(text+"\n"), pragmas, fsys.ReadFile)
+	x.relocations(nil)
+	p.funcs = x.walkedFuncs
+	return p
 }
 
 // indexPreamble indexes the header declarations and macros of a translation unit whose
@@ -252,7 +259,7 @@ func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[stri
 		end = lp.Offset + len(last.Src())
 	}
 	if end < 0 {
-		return cc.NodeSource(ed), -1
+		return expandedText(ed), -1
 	}
 	rawText := src[start:end]
 	usesMacro := false
@@ -262,7 +269,7 @@ func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[stri
 		}
 	})
 	if usesMacro {
-		return cc.NodeSource(ed), -1
+		return expandedText(ed), -1
 	}
 	if strings.IndexByte(rawText, '#') < 0 {
 		return rawText, end
@@ -274,6 +281,21 @@ func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[stri
 		}
 	}
 	return strings.Join(lines, "\n"), end
+}
+
+// expandedText is a declaration's tokens after macro expansion, as cc would parse them
+// again. cc injects `static const char __func__[] = "name";` at the top of every function
+// body and cc.NodeSource prints it; parsed once more, the body would define __func__ twice
+// (a false error in every header function written with a macro such as __always_inline).
+func expandedText(ed *cc.ExternalDeclaration) string {
+	text := cc.NodeSource(ed)
+	if ed.Case == cc.ExternalDeclarationFuncDef {
+		injected := fmt.Sprintf(" static const char __func__ [ ] = %q ;", ed.FunctionDefinition.Declarator.Name())
+		if i := strings.Index(text, "{"+injected); i >= 0 {
+			text = text[:i+1] + text[i+1+len(injected):]
+		}
+	}
+	return text
 }
 
 // declaredNames are the file-scope names a declaration introduces: declarators, tags of

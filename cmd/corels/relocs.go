@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/corels/corels/compiler"
@@ -92,7 +94,7 @@ func runRelocs(args []string, stdout, stderr io.Writer) int {
 		}
 		for _, r := range res.Relocations {
 			all = append(all, relocJSON{
-				File: file, Line: r.Range.Start.Line, Col: r.Range.Start.Col,
+				File: shownPath(file, res.Path, r.Range.Start.File), Line: r.Range.Start.Line, Col: r.Range.Start.Col,
 				EndLine: r.Range.End.Line, EndCol: r.Range.End.Col,
 				Func: r.Func, Section: r.Section, Kind: r.Kind.String(), Type: r.Type, Access: r.Access,
 				Path: r.Path, Offset: r.Layout.Offset, Size: r.Layout.Size,
@@ -154,4 +156,18 @@ func orAnon(name string) string {
 		return "<anon>"
 	}
 	return name
+}
+
+// shownPath is how a relocation's file is printed: the main file as the user named it, a
+// header by its path relative to the working directory when it lies below it.
+func shownPath(arg, mainPath, file string) string {
+	if file == "" || file == mainPath {
+		return arg
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, file); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return file
 }
