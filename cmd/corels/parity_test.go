@@ -113,10 +113,42 @@ func parityGroups(t *testing.T) []parityGroup {
 	}
 	files, _ := filepath.Glob(filepath.Join(testdata, "*.bpf.c"))
 	groups = append(groups, parityGroup{name: "testdata", kernels: standard, flags: flags, files: files})
+	// The variants are written elsewhere: testdata/analysis' own header is found by -I.
+	encFlags := append(slices.Clone(flags), "-I", filepath.Join(testdata, "analysis"))
+	groups = append(groups, parityGroup{name: "encodings", kernels: standard, flags: encFlags, files: encodingVariants(t, testdata)})
 	if g, ok := selftestsGroup(t, root); ok {
 		groups = append(groups, g)
 	}
 	return groups
+}
+
+// encodingVariants writes programs whose findings sit after multi-byte characters on their
+// line (check counts bytes, the server UTF-16 units) and with CRLF line ends.
+func encodingVariants(t *testing.T, testdata string) []string {
+	dir := t.TempDir()
+	var out []string
+	for _, name := range []string{"seed_unwrapped.bpf.c", "analysis/probe_read.bpf.c", "analysis/unresolved.bpf.c"} {
+		src, err := os.ReadFile(filepath.Join(testdata, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := strings.TrimSuffix(filepath.Base(name), ".bpf.c")
+		// A comment before every statement that reads: é (2 bytes, 1 unit), € (3, 1), 😀 (4, 2).
+		wide := regexp.MustCompile(`(?m)^(\t+)(\S.*(->|BPF_CORE_READ|bpf_probe_read).*)$`).ReplaceAll(src, []byte("$1/* é€😀 */ $2"))
+		crlf := []byte(strings.ReplaceAll(string(src), "\n", "\r\n"))
+		for suffix, text := range map[string][]byte{"_utf8": wide, "_crlf": crlf} {
+			if string(text) == string(src) {
+				t.Fatalf("%s: no %s variant", name, suffix)
+			}
+			f := filepath.Join(dir, base+suffix+".bpf.c")
+			if err := os.WriteFile(f, text, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 var paritySelftests = flag.Bool("parity.selftests", false,
