@@ -23,6 +23,7 @@ import (
 	"go.lsp.dev/protocol"
 	"go.lsp.dev/uri"
 
+	"github.com/corels/corels/compiler"
 	"github.com/corels/corels/lsp"
 )
 
@@ -116,6 +117,7 @@ func parityGroups(t *testing.T) []parityGroup {
 	// The variants are written elsewhere: testdata/analysis' own header is found by -I.
 	encFlags := append(slices.Clone(flags), "-I", filepath.Join(testdata, "analysis"))
 	groups = append(groups, parityGroup{name: "encodings", kernels: standard, flags: encFlags, files: encodingVariants(t, testdata)})
+	groups = append(groups, parityGroup{name: "header helper", kernels: standard, flags: flags, files: headerHelper(t)})
 	if g, ok := selftestsGroup(t, root); ok {
 		groups = append(groups, g)
 	}
@@ -149,6 +151,38 @@ func encodingVariants(t *testing.T, testdata string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// headerHelper writes a program whose CO-RE read is in a static inline helper of its own
+// header (core_fixes.bpf.h, usdt.bpf.h do this), on a field the 5.10 kernel lacks.
+func headerHelper(t *testing.T) []string {
+	dir := t.TempDir()
+	files := map[string]string{
+		"helper.h": `#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+static __always_inline long state_of(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, __state);
+}
+`,
+		"prog.bpf.c": `#include "vmlinux.h"
+#include "helper.h"
+
+SEC("kprobe/x")
+int prog(struct pt_regs *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	return state_of(t) + BPF_CORE_READ(t, __state);
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return []string{filepath.Join(dir, "prog.bpf.c")}
 }
 
 var paritySelftests = flag.Bool("parity.selftests", false,
@@ -190,8 +224,7 @@ func headerKey(file string, line, col int, severity, code, message string) findi
 	return fmt.Sprintf("%s:%d:%d %s %s: %s", file, line, col, severity, code, message)
 }
 
-// checkFindings runs `corels check --format json --relocs` on each file of the group (in
-// one process, so they share the compiler's cache as they would in one run).
+// checkFindings runs `corels check --format json --relocs` on each file of the group.
 func checkFindings(t *testing.T, g parityGroup) map[string][]finding {
 	got := map[string][]finding{}
 	for _, file := range g.files {
@@ -227,16 +260,16 @@ func checkFindings(t *testing.T, g parityGroup) map[string][]finding {
 // serveFindings opens each file in a language server (lsp.Serve, the server of `corels
 // serve`, on a pipe, driven by go.lsp.dev's client as an editor would drive it) configured
 // with the group's kernels and flags, and collects the diagnostics published for version 1.
-// The server shares check's compiler cache: each program's headers are parsed once for
-// both sides (the compiler's own tests hold the cache to compiler.Compile's results), so
-// what is compared is everything after the C front end.
+// The server has its own incremental compiler (compiler.Cache, pruned compiles), check
+// compiles each file in full: a difference between the two front ends shows here too, as
+// a user would see it.
 func serveFindings(t *testing.T, g parityGroup) map[string][]finding {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var logBuf syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	// No analysis budget: a slow first analysis must not publish partial results first.
-	srv := lsp.NewServer(lsp.Options{Logger: logger, FrontEnd: frontEnd, AnalysisBudget: -1})
+	srv := lsp.NewServer(lsp.Options{Logger: logger, FrontEnd: compiler.NewCache(), AnalysisBudget: -1})
 	a, b := net.Pipe()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, a) }()
