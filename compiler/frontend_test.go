@@ -44,6 +44,14 @@ var ccBugs = []struct {
 		why:     "the same bug through libbpf's __array macro, which corels rewrites",
 	},
 	{
+		name:    "__builtin_constant_p of __builtin_choose_expr",
+		src:     "int f(void);\n_Static_assert(__builtin_constant_p(__builtin_choose_expr(1, 2, f())), \"\");\n",
+		ccError: "assertion failed",
+		worked:  false,
+		why: "cc/v4's __builtin_constant_p counts a call in the operand __builtin_choose_expr does not " +
+			"take; corels' own folding macros use a conditional instead, which cc/v4 gets right",
+	},
+	{
 		name:    "typeof of a type name in a file-scope declaration",
 		src:     "typedef __typeof__(int) i_t;\n",
 		ccError: "missed/failed type check",
@@ -130,7 +138,8 @@ _Static_assert(__builtin_types_compatible_p(__typeof__(__builtin_bswap64(1)), un
 int v;
 _Static_assert(__builtin_types_compatible_p(__typeof__(__builtin_bswap16(v)), unsigned short), "");
 _Static_assert(__builtin_types_compatible_p(__typeof__(__builtin_bswap64(v)), unsigned long), "");
-_Static_assert(!__builtin_constant_p(__builtin_bswap32(v)), "");
+_Static_assert(!__builtin_constant_p(__builtin_bswap32(v)) && __builtin_constant_p(__builtin_bswap32(7)), "");
+_Static_assert(__builtin_constant_p(0x0800) && __builtin_constant_p(sizeof(int)) && !__builtin_constant_p(v), "");
 `},
 		{name: "case labels and array sizes", src: `
 char buf[__builtin_bswap16(0x0100)];

@@ -28,11 +28,12 @@ const preludeName = "<corels-prelude>"
 //
 // clang folds __builtin_bswap16/32/64 of an integer constant expression to one (libbpf's
 // bpf_htons, the kernel's __constant_htons, case labels such as
-// `case __bpf_htons(ETH_P_IP):`); cc/v4 cannot evaluate a call. Each is a
-// __builtin_choose_expr on __builtin_constant_p(x): a constant folds through shifts, any
-// other argument stays the builtin call (a macro does not expand inside its own
-// expansion). The constant test and the folding arm sit behind the offsetof marker, so the
-// walkers see the argument once, in the call, as before.
+// `case __bpf_htons(ETH_P_IP):`); cc/v4 cannot evaluate a call. Each tests
+// __builtin_constant_p(x): a constant folds through shifts, any other argument stays the
+// builtin call (a macro does not expand inside its own expansion). The test and the folding
+// arm sit behind the offsetof marker, so the walkers see the argument once, in the call, as
+// before. A conditional rather than __builtin_choose_expr, whose arm not taken still makes
+// cc/v4's __builtin_constant_p of the whole 0 (clang's is 1); the cast keeps the type.
 const prelude = `
 unsigned int __builtin_preserve_field_info();
 unsigned int __builtin_preserve_type_info();
@@ -47,9 +48,9 @@ extern int __corels_offsetof;
 #define __corels_swab16(v) ((__UINT16_TYPE__)((v) << 8 | (v) >> 8))
 #define __corels_swab32(v) ((__UINT32_TYPE__)((v) << 24 | ((v) & 0xff00U) << 8 | ((v) >> 8) & 0xff00U | (v) >> 24))
 #define __corels_swab64(v) ((__UINT64_TYPE__)((v) << 56 | ((v) & 0xff00UL) << 40 | ((v) & 0xff0000UL) << 24 | ((v) & 0xff000000UL) << 8 | ((v) >> 8) & 0xff000000UL | ((v) >> 24) & 0xff0000UL | ((v) >> 40) & 0xff00UL | (v) >> 56))
-#define __builtin_bswap16(x) __builtin_choose_expr(__corels_folded(__builtin_constant_p(x)), __corels_folded(__corels_swab16((__UINT16_TYPE__)(x))), __builtin_bswap16(x))
-#define __builtin_bswap32(x) __builtin_choose_expr(__corels_folded(__builtin_constant_p(x)), __corels_folded(__corels_swab32((__UINT32_TYPE__)(x))), __builtin_bswap32(x))
-#define __builtin_bswap64(x) __builtin_choose_expr(__corels_folded(__builtin_constant_p(x)), __corels_folded(__corels_swab64((__UINT64_TYPE__)(x))), __builtin_bswap64(x))
+#define __builtin_bswap16(x) ((__UINT16_TYPE__)(__corels_folded(__builtin_constant_p(x)) ? __corels_folded(__corels_swab16((__UINT16_TYPE__)(x))) : __builtin_bswap16(x)))
+#define __builtin_bswap32(x) ((__UINT32_TYPE__)(__corels_folded(__builtin_constant_p(x)) ? __corels_folded(__corels_swab32((__UINT32_TYPE__)(x))) : __builtin_bswap32(x)))
+#define __builtin_bswap64(x) ((__UINT64_TYPE__)(__corels_folded(__builtin_constant_p(x)) ? __corels_folded(__corels_swab64((__UINT64_TYPE__)(x))) : __builtin_bswap64(x)))
 void *__builtin_memcpy(void *dst, const void *src, unsigned long n);
 void *__builtin_memset(void *dst, int c, unsigned long n);
 void *__builtin_memmove(void *dst, const void *src, unsigned long n);
