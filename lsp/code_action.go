@@ -30,8 +30,15 @@ func (s *Server) CodeAction(ctx context.Context, params *protocol.CodeActionPara
 	s.mu.Lock()
 	versioned := s.caps.documentChanges
 	s.mu.Unlock()
-	m := r.mapper(s.encoding())
+	enc := s.encoding()
+	m := r.mapper(enc)
 	a, b := m.offsetRange(params.Range)
+	// Neovim 0.7 sends back the diagnostics it stored, with columns it turned into bytes:
+	// on a line with multi-byte characters their ranges are the published ones in UTF-8.
+	var bytes *mapper
+	if enc != encUTF8 && len(params.Context.Diagnostics) > 0 {
+		bytes = newMapper(r.text, encUTF8)
+	}
 	kind := protocol.CodeActionKindQuickFix
 	for _, f := range r.findings() {
 		if len(f.Fixes) == 0 || (f.Range.Start.File != "" && f.Range.Start.File != r.path) {
@@ -42,7 +49,8 @@ func (s *Server) CodeAction(ctx context.Context, params *protocol.CodeActionPara
 			fb = fa
 		}
 		diag := toDiagnostic(r, m, f)
-		if (fa > b || a > fb) && !namedIn(params.Context.Diagnostics, diag) {
+		if (fa > b || a > fb) && !namedIn(params.Context.Diagnostics, diag) &&
+			(bytes == nil || !namedIn(params.Context.Diagnostics, toDiagnostic(r, bytes, f))) {
 			continue
 		}
 		for i, fix := range f.Fixes {

@@ -175,3 +175,53 @@ func TestCodeActionsFromContext(t *testing.T) {
 		})
 	}
 }
+
+// TestCodeActionsByteColumns: Neovim 0.7 stores diagnostics with byte columns and sends
+// them back so in context.diagnostics; on a line with multi-byte characters before the
+// finding those differ from the published UTF-16 range, and still name the finding.
+func TestCodeActionsByteColumns(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	const wide = "/* é€😀 */ " // 2+3+4 bytes for 1+1+2 UTF-16 units: 5 more bytes than units
+	text := strings.Replace(readTestdata(t, "seed_unwrapped.bpf.c"), "\tbpf_probe_read(&dev,", "\t"+wide+"bpf_probe_read(&dev,", 1)
+	u := e.open(testdata(t, "seed_unwrapped.bpf.c"), text)
+	p := e.waitDiagnostics(0, u, 1)
+	warns := findDiag(p.Diagnostics, "probe-read-not-relocatable")
+	if len(warns) != 2 {
+		t.Fatalf("warnings: %v", codes(p.Diagnostics))
+	}
+	w := warns[0]
+	line := strings.Split(text, "\n")[w.Range.Start.Line]
+	if !strings.Contains(line, wide) {
+		t.Fatalf("the first warning is not on the wide line: %q", line)
+	}
+	asBytes := w
+	asBytes.Range.Start.Character += 5
+	asBytes.Range.End.Character += 5
+	cursor := protocol.Range{Start: protocol.Position{Line: w.Range.Start.Line}, End: protocol.Position{Line: w.Range.Start.Line}}
+	for _, tc := range []struct {
+		name string
+		diag protocol.Diagnostic
+		want int
+	}{
+		{"as published (UTF-16)", w, 2},
+		{"as Neovim 0.7 sends it back (bytes)", asBytes, 2},
+		{"bytes, another message", func() protocol.Diagnostic {
+			d := asBytes
+			d.Message = protocol.String("other")
+			return d
+		}(), 0},
+		{"bytes, off by one", func() protocol.Diagnostic {
+			d := asBytes
+			d.Range.Start.Character++
+			return d
+		}(), 0},
+	} {
+		as, err := e.server.CodeAction(e.ctx, &protocol.CodeActionParams{
+			TextDocument: protocol.TextDocumentIdentifier{URI: u}, Range: cursor,
+			Context: protocol.CodeActionContext{Diagnostics: []protocol.Diagnostic{tc.diag}},
+		})
+		if err != nil || len(as) != tc.want {
+			t.Errorf("%s: %d actions (%v), want %d", tc.name, len(as), err, tc.want)
+		}
+	}
+}
