@@ -31,7 +31,16 @@ func (a *analyzer) probeReadFindings() []Finding {
 		if !kernel {
 			continue
 		}
+		// Where the read is written: its source argument, else the call, else the name of
+		// the macro that makes the call (a member named in another macro's body is
+		// written at that macro's definition, far from the read).
 		rng := p.Args[2]
+		if !a.inFile(rng) {
+			rng = p.Call
+		}
+		if !a.inFile(rng) && p.Pos.File != "" && samePath(p.Pos.File, a.res.Path) && p.Pos.Offset < len(a.src) {
+			rng = a.rng(p.Pos.Offset, wordEnd(a.src, p.Pos.Offset))
+		}
 		if !a.inFile(rng) {
 			rng = compiler.Range{}
 			for _, u := range listed {
