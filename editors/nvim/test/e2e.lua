@@ -94,6 +94,40 @@ local function request(client, bufnr, method, params)
   return resp.result
 end
 
+-- wrap_at_column_0 puts the cursor at column 0 of lnum (1-based), calls
+-- vim.lsp.buf.code_action() with vim.ui.select stubbed (it is the UI) to pick the wrap fix,
+-- waits until Neovim has applied it (the line contains want) and returns what was offered.
+local function wrap_at_column_0(bufnr, lnum, want)
+  vim.api.nvim_win_set_cursor(0, { lnum, 0 })
+  local offered, notified = nil, nil
+  local real_select, real_notify = vim.ui.select, vim.notify
+  vim.notify = function(msg, level)
+    notified = msg
+    real_notify(msg, level)
+  end
+  vim.ui.select = function(items, opts, on_choice)
+    offered = items
+    for _, item in ipairs(items) do
+      log('code action offered: %s', opts.format_item(item))
+    end
+    for _, item in ipairs(items) do
+      if item[2].title:find('__builtin_preserve_access_index', 1, true) then
+        return on_choice(item)
+      end
+    end
+    on_choice(nil)
+  end
+  vim.lsp.buf.code_action()
+  local applied = vim.wait(10000, function()
+    return notified ~= nil or vim.api.nvim_buf_get_lines(bufnr, lnum - 1, lnum, false)[1]:find(want, 1, true) ~= nil
+  end, 20)
+  vim.ui.select, vim.notify = real_select, real_notify
+  check(notified == nil, 'vim.lsp.buf.code_action() at %d:0: %s', lnum, tostring(notified))
+  check(applied and offered, 'no code action applied on line %d within 10 s', lnum)
+  log('fix applied: %s', vim.trim(vim.api.nvim_buf_get_lines(bufnr, lnum - 1, lnum, false)[1]))
+  return offered
+end
+
 local function test()
   local bufnr = vim.api.nvim_get_current_buf()
   local fname = vim.api.nvim_buf_get_name(bufnr)
@@ -124,33 +158,8 @@ local function test()
   -- vim.lsp.buf.code_action() (which sends that empty range and the line's diagnostics in
   -- context.diagnostics), the wrap fix picked in vim.ui.select (stubbed: it is the UI),
   -- and Neovim applying the workspace edit.
-  vim.api.nvim_win_set_cursor(0, { 30, 0 })
-  local offered, notified = nil, nil
-  local real_select, real_notify = vim.ui.select, vim.notify
-  vim.notify = function(msg, level)
-    notified = msg
-    real_notify(msg, level)
-  end
-  vim.ui.select = function(items, opts, on_choice)
-    offered = items
-    for _, item in ipairs(items) do
-      log('code action offered: %s', opts.format_item(item))
-    end
-    for _, item in ipairs(items) do
-      if item[2].title:find('__builtin_preserve_access_index', 1, true) then
-        return on_choice(item)
-      end
-    end
-    on_choice(nil)
-  end
-  vim.lsp.buf.code_action()
   local want = '__builtin_preserve_access_index(&((struct sk_buff *)ctx->arg1)->dev)'
-  local applied = vim.wait(10000, function()
-    return notified ~= nil or vim.api.nvim_buf_get_lines(bufnr, 29, 30, false)[1]:find(want, 1, true) ~= nil
-  end, 20)
-  vim.ui.select, vim.notify = real_select, real_notify
-  check(notified == nil, 'vim.lsp.buf.code_action() at column 0: %s', tostring(notified))
-  check(applied and offered, 'no code action applied within 10 s')
+  local offered = wrap_at_column_0(bufnr, 30, want)
   -- What was offered: the fixes of line 30's warning (named in context.diagnostics), not
   -- those of line 31.
   check(#offered == 2, 'offered %d actions, want the 2 fixes of line 30', #offered)
@@ -161,7 +170,6 @@ local function test()
       and a.diagnostics[1].range.start.line == 29, '%s is not for line 30: %s', a.title, vim.inspect(a.diagnostics))
   end
   local line = vim.api.nvim_buf_get_lines(bufnr, 29, 30, false)[1]
-  log('fix applied: %s', vim.trim(line))
 
   -- 3. The edit re-diagnoses: the warning on line 30 is gone. The read is now a CO-RE
   -- relocation checked against the target kernel: the seed's made-up pt_regs.arg1 does
@@ -199,6 +207,13 @@ local function test()
   wait_probe_reads(bufnr, '31', 'diagnostics after undoing it')
   vim.api.nvim_buf_set_lines(bufnr, 30, 31, false, { fixed })
   wait_probe_reads(bufnr, '', 'diagnostics after redoing it')
+
+  -- 5b. Multi-byte characters before the read: Neovim keeps diagnostics with byte columns
+  -- and sends them back so in context.diagnostics; the fix is still offered at column 0.
+  vim.api.nvim_buf_set_lines(bufnr, 30, 31, false, { '\t/* é€😀 */ ' .. vim.trim(l31) })
+  wait_probe_reads(bufnr, '31', 'diagnostics with é€😀 before the read')
+  wrap_at_column_0(bufnr, 31, '__builtin_preserve_access_index(&dev->ifindex)')
+  wait_probe_reads(bufnr, '', 'diagnostics after that fix')
 
   -- 6. The saved file is fixed for `corels check` too.
   vim.cmd('silent write')
