@@ -97,6 +97,11 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return u.recovering(func(v *unit) (*Result, error) { return c.compileUnit(ctx, v) })
+}
+
+// compileUnit is one compile of Compile's recovery rounds.
+func (c *Cache) compileUnit(ctx context.Context, u *unit) (*Result, error) {
 	end := preambleEnd(u.src)
 	text := string(u.src[:end])
 	if !strings.Contains(text, "include") {

@@ -62,7 +62,7 @@ func Compile(in Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return u.compileFull(), nil
+	return u.recovering(func(v *unit) (*Result, error) { return v.compileFull(), nil })
 }
 
 // unit is one compilation's resolved inputs.
@@ -273,15 +273,15 @@ func parseErrors(err error, mainPath string, mainSrc []byte) []Diagnostic {
 			continue
 		}
 		seen[line] = true
-		d := Diagnostic{Severity: "error", Message: line}
+		d := Diagnostic{Severity: "error", Message: line, unplaced: true}
 		d.Range.Start = Position{File: mainPath, Line: 1, Col: 1}
 		if rest, ok := strings.CutPrefix(line, "-: "); ok {
-			d.Range.Start, d.Message = eof, rest
+			d.Range.Start, d.Message, d.unplaced = eof, rest, false
 		} else if m := errorLine.FindStringSubmatch(line); m != nil && !strings.HasPrefix(m[1], "<") {
 			ln, _ := strconv.Atoi(m[2])
 			col, _ := strconv.Atoi(m[3])
 			d.Range.Start = Position{File: m[1], Line: ln, Col: col}
-			d.Message = m[4]
+			d.Message, d.unplaced = m[4], false
 		}
 		d.Range.End = d.Range.Start
 		out = append(out, d)

@@ -22,3 +22,11 @@ func (t lineTable) position(file string, off int) Position {
 	}
 	return Position{File: file, Line: i + 1, Col: off - t[i] + 1, Offset: off}
 }
+
+// offset is the byte offset of a 1-based line and byte column, -1 outside the table.
+func (t lineTable) offset(line, col int) int {
+	if line < 1 || line > len(t) || col < 1 {
+		return -1
+	}
+	return t[line-1] + col - 1
+}

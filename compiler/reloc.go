@@ -131,6 +131,8 @@ type Diagnostic struct {
 	Severity string // "error" or "warning"
 	Message  string
 	Range    Range
+
+	unplaced bool // the front end gave no position: Range is the file's start, not the error's
 }
 
 func (d Diagnostic) String() string {

@@ -89,8 +89,9 @@ func runRelocs(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%s:%d:%d: %s: %s\n", d.Range.Start.File, d.Range.Start.Line, d.Range.Start.Col, d.Severity, d.Message)
 		}
 		if res.HasErrors() {
+			// The relocations of the parts that compile are still listed (the compiler
+			// recovers at the next top-level item, as clang does).
 			status = 1
-			continue
 		}
 		for _, r := range res.Relocations {
 			all = append(all, relocJSON{

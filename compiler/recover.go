@@ -1,0 +1,264 @@
+package compiler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Error recovery. cc/v4 stops at the first syntax error and, after a type error, returns
+// no syntax tree: one mistake would hide every relocation of the file and every later
+// error. clang recovers at the next declaration. corels does it by compiling again with the
+// broken top-level item blanked (newlines kept, so positions hold): a function body with an
+// error becomes `{}` (its declaration stays, so its callers still compile); an item broken
+// before its body is blanked whole. Each round blanks the items the last one found errors
+// in, until the file compiles or an error cannot be placed in an item of the main file.
+
+// maxErrors is clang's default -ferror-limit.
+const maxErrors = 20
+
+// recovering runs compile on u and, while it fails with errors in top-level items of the
+// main file, on u with those items blanked. The result holds the errors of every round.
+func (u *unit) recovering(compile func(*unit) (*Result, error)) (*Result, error) {
+	res, err := compile(u)
+	if err != nil || !res.HasErrors() {
+		return res, err
+	}
+	items := topLevelItems(u.src)
+	lines := newLineTable(u.src)
+	blanked := map[int]int{} // item → 1: body blanked, 2: whole item blanked
+	var kept []Diagnostic
+	cur := u
+	for round := 0; round < maxErrors; round++ {
+		broken := map[int][]Diagnostic{}
+		syntax := false
+		for _, d := range res.Diagnostics {
+			if d.Severity != "error" {
+				continue
+			}
+			// cc stops parsing at the first syntax error, and what it says after it
+			// (the next item "expected ';'", an early end of file) is noise.
+			if strings.HasPrefix(d.Message, "unexpected ") {
+				if syntax {
+					continue
+				}
+				syntax = true
+			}
+			i := -1
+			if d.Range.Start.File == u.path && !d.unplaced {
+				// An error at the end of the file is in the last item.
+				i = itemAt(items, min(lines.offset(d.Range.Start.Line, d.Range.Start.Col), len(u.src)-1))
+			}
+			if i < 0 || blanked[i] == 2 {
+				return finishRecovery(res, kept), nil // cannot recover: report what we have
+			}
+			broken[i] = append(broken[i], d)
+		}
+		src := append([]byte(nil), cur.src...)
+		for i, ds := range broken {
+			kept = append(kept, withoutCascades(ds)...)
+			it := items[i]
+			inBody := it.bodyStart >= 0 && blanked[i] == 0
+			for _, d := range ds {
+				off := lines.offset(d.Range.Start.Line, d.Range.Start.Col)
+				inBody = inBody && off >= it.bodyStart && off < it.bodyEnd
+			}
+			if inBody {
+				blank(src, it.bodyStart, it.bodyEnd)
+				blanked[i] = 1
+			} else {
+				blank(src, it.start, it.end)
+				blanked[i] = 2
+			}
+		}
+		next := *cur
+		next.src = src
+		cur = &next
+		if res, err = compile(cur); err != nil {
+			return nil, err
+		}
+		if !res.HasErrors() || len(kept) >= maxErrors {
+			break
+		}
+	}
+	return finishRecovery(res, kept), nil
+}
+
+// finishRecovery gives res the errors of the earlier rounds, in order, at most maxErrors
+// of them and then clang's note.
+func finishRecovery(res *Result, kept []Diagnostic) *Result {
+	var warnings []Diagnostic
+	for _, d := range res.Diagnostics {
+		if d.Severity == "error" {
+			kept = append(kept, d)
+		} else {
+			warnings = append(warnings, d)
+		}
+	}
+	seen := map[string]bool{}
+	var errs []Diagnostic
+	for _, d := range kept {
+		k := d.Range.Start.String() + "\x00" + d.Message
+		if !seen[k] {
+			seen[k] = true
+			errs = append(errs, d)
+		}
+	}
+	sort.SliceStable(errs, func(i, j int) bool {
+		a, b := errs[i].Range.Start, errs[j].Range.Start
+		if a.File != b.File {
+			return a.File == res.Path || b.File != res.Path && a.File < b.File
+		}
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
+	if len(errs) > maxErrors {
+		note := errs[maxErrors]
+		note.Message = fmt.Sprintf("too many errors emitted, stopping now (corels shows the first %d, as clang's -ferror-limit)", maxErrors)
+		note.Range.End = note.Range.Start
+		errs = append(errs[:maxErrors], note)
+	}
+	out := *res
+	out.Diagnostics = append(errs, warnings...)
+	return &out
+}
+
+// withoutCascades drops errors that only follow from another one of the same item
+// ("invalid operands: int and <invalid type>" after "undefined: x").
+func withoutCascades(ds []Diagnostic) []Diagnostic {
+	var out []Diagnostic
+	for _, d := range ds {
+		if !strings.Contains(d.Message, "<invalid type>") {
+			out = append(out, d)
+		}
+	}
+	if len(out) == 0 && len(ds) > 0 {
+		out = ds[:1]
+	}
+	return out
+}
+
+func blank(src []byte, start, end int) {
+	for i := start; i < end && i < len(src); i++ {
+		if src[i] != '\n' {
+			src[i] = ' '
+		}
+	}
+}
+
+// item is a top-level declaration or function definition of a source file, by byte
+// offsets; bodyStart/bodyEnd bound a function body's inside (between its braces), -1 when
+// the item has none.
+type item struct {
+	start, end         int
+	bodyStart, bodyEnd int
+}
+
+func itemAt(items []item, off int) int {
+	i := sort.Search(len(items), func(i int) bool { return items[i].end > off })
+	if i < len(items) && items[i].start <= off {
+		return i
+	}
+	return -1
+}
+
+// topLevelItems splits C source into top-level items on its text: an item ends at a `;`
+// outside brackets, or at the `}` closing a body that follows a `)` (a function
+// definition, macros such as BPF_KPROBE(...) { ... } included). Preprocessor directives,
+// comments and literals are skipped. An unterminated item runs to the end.
+func topLevelItems(src []byte) []item {
+	var out []item
+	cur := item{start: -1, bodyStart: -1, bodyEnd: -1}
+	depth, paren := 0, 0
+	funcLike := false
+	var prev byte // the last significant character
+	lineStart := true
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '\n':
+			lineStart = true
+			continue
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+			continue
+		case c == '#' && lineStart:
+			for i < len(src) && src[i] != '\n' {
+				if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\n' {
+					i++
+				}
+				i++
+			}
+			lineStart = true
+			continue
+		case c == '/' && i+1 < len(src) && src[i+1] == '/':
+			for i+1 < len(src) && src[i+1] != '\n' {
+				i++
+			}
+			continue
+		case c == '/' && i+1 < len(src) && src[i+1] == '*':
+			end := strings.Index(string(src[i+2:]), "*/")
+			if end < 0 {
+				i = len(src)
+			} else {
+				i += end + 3
+			}
+			continue
+		}
+		lineStart = false
+		if cur.start < 0 {
+			cur.start = i
+		}
+		switch c {
+		case '"', '\'':
+			for i++; i < len(src) && src[i] != c && src[i] != '\n'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case '(', '[':
+			paren++
+		case ')', ']':
+			if paren > 0 {
+				paren--
+			}
+		case '{':
+			if depth == 0 && paren == 0 {
+				funcLike = prev == ')'
+				if funcLike {
+					cur.bodyStart = i + 1
+				}
+			}
+			depth++
+		case '}':
+			if depth > 0 {
+				depth--
+			}
+			if depth == 0 && paren == 0 && funcLike {
+				cur.bodyEnd, cur.end = i, i+1
+				out = append(out, cur)
+				cur, funcLike = item{start: -1, bodyStart: -1, bodyEnd: -1}, false
+				prev = 0
+				continue
+			}
+		case ';':
+			if depth == 0 && paren == 0 {
+				cur.end = i + 1
+				if !funcLike {
+					cur.bodyStart = -1
+				}
+				out = append(out, cur)
+				cur, funcLike = item{start: -1, bodyStart: -1, bodyEnd: -1}, false
+				prev = 0
+				continue
+			}
+		}
+		prev = c
+	}
+	if cur.start >= 0 {
+		cur.end = len(src)
+		if cur.bodyStart >= 0 {
+			cur.bodyEnd = len(src)
+		}
+		out = append(out, cur)
+	}
+	return out
+}
