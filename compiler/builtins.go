@@ -84,7 +84,7 @@ func isAccessCase(p *cc.PostfixExpression) bool {
 // typeReloc records a type-based relocation; the argument is `*(T *)0` as libbpf's macros
 // write it, or any expression whose type is meant.
 func (x *extractor) typeReloc(call *cc.PostfixExpression, arg cc.ExpressionNode, kind Kind) {
-	t := arg.Type()
+	t := metaType(arg)
 	r := Relocation{
 		Kind:   kind,
 		Type:   typeName(t),
@@ -171,8 +171,27 @@ func typeName(t cc.Type) string {
 	switch t.Kind() {
 	case cc.Struct, cc.Union, cc.Enum:
 		return recordName(t)
+	case cc.Ptr, cc.Array, cc.Function:
+		return "" // BTF gives these no name; clang records the empty one
+	}
+	if n := intNames[t.Kind()]; n != "" {
+		return n // the name clang gives the integer type in BTF
 	}
 	return t.String()
+}
+
+// metaType is the type a type-based builtin is asked about. libbpf writes the type T as
+// `*(T *)0`; the expression's own type would be T decayed (an array typedef becomes a
+// pointer), so T is read from the cast.
+func metaType(arg cc.ExpressionNode) cc.Type {
+	if u, ok := unparen(arg).(*cc.UnaryExpression); ok && u.Case == cc.UnaryExpressionDeref {
+		if c, ok := u.CastExpression.(*cc.CastExpression); ok && c.Case == cc.CastExpressionCast {
+			if pt, ok := c.Type().(*cc.PointerType); ok && pt.Elem() != nil {
+				return pt.Elem()
+			}
+		}
+	}
+	return arg.Type()
 }
 
 func (x *extractor) diag(n cc.Node, msg string) {

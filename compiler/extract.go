@@ -360,6 +360,7 @@ type chain struct {
 	rootType  cc.Type           // the record (or array) type at the root
 	rootIndex int
 	steps     []step
+	index     *cc.PostfixExpression // a chain of a root index alone: the subscript
 }
 
 // access handles an access expression that is not continued by its parent: it emits the
@@ -459,8 +460,13 @@ func (x *extractor) chainOf(n *cc.PostfixExpression, region bool) (chain, bool) 
 			case *cc.PointerType:
 				// Inside the builtin a constant subscript of a pointer to a record is the
 				// root index of the chain that continues from it.
-				if !region || !isConst || len(rev) == 0 || !isRecord(strip(t.Elem())) {
+				if !region || !isConst || !isRecord(strip(t.Elem())) {
 					return x.finish(rev, nil, nil, 0)
+				}
+				if len(rev) == 0 {
+					// `&p[2]` alone: an access of the array of records p points to, whose
+					// access string is the index alone ("2").
+					return chain{root: base, rootType: strip(t.Elem()), rootIndex: int(idx), index: p}, true
 				}
 				return x.finish(rev, base, strip(t.Elem()), int(idx))
 			}
@@ -655,6 +661,9 @@ func (x *extractor) emit(c chain, kind Kind) {
 		}
 	}
 	r.Access = acc.String()
+	if len(c.steps) == 0 {
+		size = c.rootType.Size()
+	}
 	r.Layout = Layout{Offset: off, Size: size, BitOffset: off*8 + bitOff, BitSize: bitSize}
 	r.Range, r.Macro = x.chainRange(c)
 	x.relocs = append(x.relocs, r)
@@ -669,6 +678,16 @@ func isIdentByte(c byte) bool {
 func (x *extractor) chainRange(c chain) (Range, string) {
 	var r Range
 	found := false
+	if len(c.steps) == 0 {
+		// The subscript, `[2]`.
+		open, ok1 := x.tokenRange(c.index.Token)
+		closing, ok2 := x.tokenRange(c.index.Token2)
+		if ok1 && ok2 {
+			return Range{open.Start, closing.End}, ""
+		}
+		r := x.rangeOf(c.index)
+		return r, x.macroAt(r)
+	}
 	for _, s := range c.steps {
 		if s.node == nil {
 			continue
