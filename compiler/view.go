@@ -23,4 +23,3 @@ func (r *Result) ForFile(path string) *Result {
 	}
 	return v
 }
-

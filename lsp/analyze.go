@@ -64,6 +64,7 @@ type result struct {
 	took     time.Duration
 	diskTime time.Time // files that are not open: the modification time analysed
 	vmlinux  string    // the generated vmlinux.h the file was compiled against, on disk
+	unit     string    // a header's: the translation unit it was compiled in
 
 	mapOnce sync.Once
 	m       *mapper
@@ -103,7 +104,7 @@ func (s *Server) fileFor(u uri.URI, path string) *file {
 func (s *Server) schedule(f *file, delay time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.doc == nil || !f.doc.analyzable() {
+	if f.doc == nil || !f.doc.served() {
 		return
 	}
 	f.gen++
@@ -349,22 +350,31 @@ func (s *Server) analyze(ctx context.Context, doc *document) (r *result) {
 		r.took = time.Since(start)
 	}()
 
-	flags, err := s.flagsFor(doc.path, cfg)
+	// A header is compiled as part of a translation unit that includes it, and shown
+	// through its part of the result.
+	unitPath, unitText := doc.path, doc.text
+	if doc.isHeader() {
+		if unitPath, unitText = s.headerUnit(doc); unitPath == "" {
+			return r
+		}
+		r.unit = unitPath
+	}
+	flags, err := s.flagsFor(unitPath, cfg)
 	if err != nil {
 		r.notes = append(r.notes, internalError(doc.path, "corels: build flags: "+err.Error()))
 	}
-	src := doc.text
+	src := unitText
 	if src == nil {
 		src = []byte{} // nil would make the compiler read the disk
 	}
-	in := compiler.Input{Path: doc.path, Source: src, Flags: flags, Overlay: s.overlay(doc.path)}
+	in := compiler.Input{Path: unitPath, Source: src, Flags: flags, Overlay: s.overlay(unitPath)}
 	if ks == nil { // before initialized: the default configuration
 		ks = &kernelSet{done: make(chan struct{})}
 		close(ks.done)
 	}
 	var fbKernel *btf.Kernel
 	var fbHeader *generatedHeader
-	if cfg.vmlinuxFallback && includesVmlinux(src) && !vmlinuxOnPath(doc.path, flags) {
+	if cfg.vmlinuxFallback && includesVmlinux(src) && !vmlinuxOnPath(unitPath, flags) {
 		kernels, err := ks.wait(ctx)
 		if err != nil {
 			return r
@@ -387,8 +397,11 @@ func (s *Server) analyze(ctx context.Context, doc *document) (r *result) {
 		if err != nil {
 			msg += ": " + err.Error()
 		}
-		res = &compiler.Result{Path: doc.path, Flags: flags}
+		res = &compiler.Result{Path: unitPath, Flags: flags}
 		r.notes = append(r.notes, internalError(doc.path, msg))
+	}
+	if unitPath != doc.path {
+		res = res.ForFile(doc.path)
 	}
 	r.compile = res
 	if fbKernel != nil && slices.Contains(res.FallbacksUsed, "vmlinux.h") {
@@ -530,7 +543,7 @@ func (s *Server) current(ctx context.Context, u uri.URI) (*result, error) {
 		doc, gen := f.doc, f.gen
 		f.mu.Unlock()
 		if doc != nil {
-			if !doc.analyzable() {
+			if !doc.served() {
 				return nil, nil
 			}
 			r, err := f.waitGen(ctx, s.ctx, gen)

@@ -42,6 +42,16 @@ func (d *document) analyzable() bool {
 	return false
 }
 
+// isHeader reports whether the document is a C header: analysed in the context of a
+// translation unit that includes it (header.go).
+func (d *document) isHeader() bool {
+	return (d.lang == "c" || d.lang == "bpf" || d.lang == "") && strings.HasSuffix(d.path, ".h")
+}
+
+// served reports whether corels publishes diagnostics and answers requests for the
+// document: translation units and headers.
+func (d *document) served() bool { return d.analyzable() || d.isHeader() }
+
 // applyChanges applies LSP content changes, in order, to text.
 func applyChanges(text []byte, changes []protocol.TextDocumentContentChangeEvent, enc posEncoding) ([]byte, error) {
 	for _, ch := range changes {
@@ -93,6 +103,7 @@ func (s *Server) DidOpen(ctx context.Context, params *protocol.DidOpenTextDocume
 	s.forgetClosed(path)
 	if doc.analyzable() {
 		s.schedule(f, 0)
+		s.scheduleHeaders() // a header opened first gets its translation unit now
 	} else {
 		s.dependentsChanged(path)
 	}
@@ -128,6 +139,7 @@ func (s *Server) DidChange(ctx context.Context, params *protocol.DidChangeTextDo
 	f.mu.Unlock()
 	if nd.analyzable() {
 		s.schedule(f, s.debounce)
+		s.scheduleHeaders()
 	} else {
 		s.dependentsChanged(nd.path)
 	}
@@ -166,7 +178,7 @@ func (s *Server) DidClose(ctx context.Context, params *protocol.DidCloseTextDocu
 	if doc == nil {
 		return nil
 	}
-	if doc.analyzable() && !pull {
+	if doc.served() && !pull {
 		f.pubMu.Lock()
 		s.logErr("publishDiagnostics", s.client.PublishDiagnostics(s.ctx, &protocol.PublishDiagnosticsParams{URI: u, Diagnostics: []protocol.Diagnostic{}}))
 		f.pubMu.Unlock()

@@ -43,8 +43,8 @@ func TestApplyChanges(t *testing.T) {
 	}
 }
 
-// languageId c and bpf are analysed; other languages and headers are stored but not
-// analysed.
+// languageId c and bpf are analysed; other languages are stored but not analysed; a
+// header no file includes gets no diagnostics (header_test.go).
 func TestLanguages(t *testing.T) {
 	e := newEnv(t, envOptions{init: map[string]any{"kernels": []string{synthKernel(t, "5.14.0-synth")}}})
 	text := readTestdata(t, "seed.bpf.c")
@@ -64,9 +64,12 @@ func TestLanguages(t *testing.T) {
 	header := protocol.TextDocumentItem{URI: fileURI(t.TempDir() + "/x.h"), LanguageID: "c", Version: 1, Text: "struct s { int a; };\n"}
 	e.server.DidOpen(e.ctx, &protocol.DidOpenTextDocumentParams{TextDocument: header})
 	time.Sleep(300 * time.Millisecond)
-	for _, u := range []protocol.TextDocumentItem{other, header} {
-		if ps := e.publications(u.URI); len(ps) != 0 {
-			t.Errorf("%s: published %d times", u.URI, len(ps))
+	if ps := e.publications(other.URI); len(ps) != 0 {
+		t.Errorf("%s: published %d times", other.URI, len(ps))
+	}
+	for _, p := range e.publications(header.URI) {
+		if len(p.Diagnostics) != 0 {
+			t.Errorf("%s: %d diagnostics", header.URI, len(p.Diagnostics))
 		}
 	}
 	_ = from

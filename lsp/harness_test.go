@@ -228,6 +228,11 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.server.Logger == nil {
 		o.server.Logger = testLogger(t)
 	}
+	if o.server.AnalysisBudget == 0 {
+		// A loaded test machine can take seconds over a cold parse; partial results are
+		// tested where a test sets a budget.
+		o.server.AnalysisBudget = -1
+	}
 	srv := NewServer(o.server)
 	e := &env{t: t, ctx: ctx, client: &testClient{}, srv: srv, done: make(chan error, 1), raw: b}
 	go func() { e.done <- srv.Serve(ctx, a) }()
