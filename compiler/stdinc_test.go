@@ -270,3 +270,45 @@ func TestBuiltinHeaderNames(t *testing.T) {
 		t.Error("a real path was taken for a builtin header")
 	}
 }
+
+// TestBuiltinHeadersWithVmlinux: vmlinux.h declares some of the same typedefs; clashes are
+// errors exactly where clang-16 reports them (vmlinux.h's wchar_t is u16, the target's is
+// int), and the compatible ones (size_t, bool after vmlinux.h) are not.
+func TestBuiltinHeadersWithVmlinux(t *testing.T) {
+	inc := filepath.Join(goldenRoot(t), "testdata", "include")
+	if _, err := os.Stat(filepath.Join(inc, "vmlinux.h")); err != nil {
+		t.Fatal("testdata/include/vmlinux.h is missing: run `make vmlinux`")
+	}
+	tests := []struct {
+		name, source string
+		clash        string // the typedef both compilers reject, "" when it compiles
+	}{
+		{"stdbool and size_t after vmlinux.h", "#include \"vmlinux.h\"\n#include <stdbool.h>\n#define __need_size_t\n#include <stddef.h>\nbool b = true; size_t n;\n", ""},
+		{"stddef.h after vmlinux.h", "#include \"vmlinux.h\"\n#include <stddef.h>\n", "wchar_t"},
+	}
+	dir := t.TempDir()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := writeFile(t, filepath.Join(dir, "p.bpf.c"), tt.source)
+			flags := []string{"-I", inc}
+			f, err := ParseFlags(flags, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, pruned := compileBoth(t, file, []byte(tt.source), f)
+			for mode, res := range map[string]*Result{"full": full, "pruned": pruned} {
+				switch {
+				case tt.clash == "" && res.HasErrors():
+					t.Errorf("%s: %v", mode, res.Diagnostics)
+				case tt.clash != "" && (!res.HasErrors() || !strings.Contains(res.Diagnostics[0].Message, tt.clash) ||
+					!strings.HasPrefix(res.Diagnostics[0].Range.Start.File, builtinIncludeDir)):
+					t.Errorf("%s: want the %s clash reported in the builtin stddef.h, got %v", mode, tt.clash, res.Diagnostics)
+				}
+			}
+			out, err, ok := clangSyntax(t, file, flags)
+			if ok && (err != nil) != (tt.clash != "") || ok && tt.clash != "" && !strings.Contains(out, tt.clash) {
+				t.Errorf("clang-16 disagrees (error %v):\n%s", err, out)
+			}
+		})
+	}
+}
