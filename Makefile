@@ -36,9 +36,10 @@ $(VMLINUX_H):
 
 vmlinux: $(VMLINUX_H)
 
+# TestSelftests (the selftests parity, ~13 CPU-minutes) needs more than go test's default 10m.
 test: deps-test $(VMLINUX_H) selftests
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 	$(MAKE) --no-print-directory editors-test
 
 # Regenerates the clang ground truth (objects and golden relocation sets) in testdata/.

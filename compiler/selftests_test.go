@@ -866,6 +866,9 @@ func TestSelftests(t *testing.T) {
 		o := selftestsCompare(c, g.Progs[p])
 		mu.Lock()
 		results[p] = o
+		if n := len(results); n%100 == 0 {
+			t.Logf("%d/%d programs compiled (%s)", n, len(progs), time.Since(start).Round(time.Second))
+		}
 		mu.Unlock()
 		return nil
 	})
