@@ -49,8 +49,22 @@ func TestServeCheckParity(t *testing.T) {
 	groups := parityGroups(t)
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
+			// The two sides run at once: each compiles every program in full once.
+			type checkResult struct {
+				findings map[string][]finding
+				err      error
+			}
+			done := make(chan checkResult, 1)
+			go func() {
+				f, err := checkFindings(g)
+				done <- checkResult{f, err}
+			}()
 			served := serveFindings(t, g)
-			checked := checkFindings(t, g)
+			cr := <-done
+			if cr.err != nil {
+				t.Fatal(cr.err)
+			}
+			checked := cr.findings
 			same := 0
 			for _, f := range g.files {
 				s, c := served[f], checked[f]
@@ -230,7 +244,7 @@ func headerKey(file string, line, col int, severity, code, message string) findi
 }
 
 // checkFindings runs `corels check --format json --relocs` on each file of the group.
-func checkFindings(t *testing.T, g parityGroup) map[string][]finding {
+func checkFindings(g parityGroup) (map[string][]finding, error) {
 	got := map[string][]finding{}
 	for _, file := range g.files {
 		args := []string{"check", "--format", "json", "--relocs"}
@@ -243,11 +257,11 @@ func checkFindings(t *testing.T, g parityGroup) map[string][]finding {
 		}
 		code, stdout, stderr := runArgs(args...)
 		if code != 0 && code != 1 {
-			t.Fatalf("corels check %s: exit %d: %s", file, code, stderr)
+			return nil, fmt.Errorf("corels check %s: exit %d: %s", file, code, stderr)
 		}
 		var out []findingOut
 		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
-			t.Fatalf("corels check %s: %v", file, err)
+			return nil, fmt.Errorf("corels check %s: %v", file, err)
 		}
 		got[file] = []finding{}
 		for _, f := range out {
@@ -259,7 +273,7 @@ func checkFindings(t *testing.T, g parityGroup) map[string][]finding {
 		}
 		sort.Strings(got[file])
 	}
-	return got
+	return got, nil
 }
 
 // serveFindings opens each file in a language server (lsp.Serve, the server of `corels
