@@ -103,7 +103,12 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 // compileUnit is one compile of Compile's recovery rounds.
 func (c *Cache) compileUnit(ctx context.Context, u *unit) (*Result, error) {
 	end := preambleEnd(u.src)
+	// Blank lines after the directives are not part of the preamble's identity: a body
+	// blanked by error recovery, or deleted while typing, keeps the same preamble.
 	text := string(u.src[:end])
+	if trimmed := strings.TrimRight(text, " \t\r\n\f\v"); len(trimmed) < len(text) && strings.Contains(text[len(trimmed):], "\n") {
+		text = trimmed + "\n"
+	}
 	if !strings.Contains(text, "include") {
 		c.stats.full.Add(1)
 		return u.compileFull(), nil
@@ -240,6 +245,7 @@ func (c *Cache) evict() {
 func preambleKey(u *unit, text string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%q\x00%q\x00%q\x00%q\x00%q\x00", u.path, text, u.flags.IncludeDirs, u.flags.SysDirs, u.flags.Includes)
+	fmt.Fprintf(h, "%v %v %v\x00", u.flags.NoStdInc, u.flags.NoStdlibInc, u.flags.NoBuiltinInc)
 	for _, m := range u.flags.Macros {
 		fmt.Fprintf(h, "%v\x00", m)
 	}

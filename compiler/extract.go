@@ -678,6 +678,7 @@ func isIdentByte(c byte) bool {
 func (x *extractor) chainRange(c chain) (Range, string) {
 	var r Range
 	found := false
+	macro := ""
 	if len(c.steps) == 0 {
 		// The subscript, `[2]`.
 		open, ok1 := x.tokenRange(c.index.Token)
@@ -698,7 +699,10 @@ func (x *extractor) chainRange(c chain) (Range, string) {
 		case cc.PostfixExpressionSelect, cc.PostfixExpressionPSelect:
 			tr, ok = x.tokenRange(s.node.Token2)
 			if ok {
-				r, found = tr, true
+				r, found, macro = tr, true, ""
+			} else if tr, ok = x.macroUse(s.node.Token2); ok {
+				// The member name came from a macro: show the macro's name.
+				r, found, macro = tr, true, x.macroAt(tr)
 			}
 		case cc.PostfixExpressionIndex:
 			if tr, ok = x.tokenRange(s.node.Token2); ok { // ']'
@@ -709,7 +713,7 @@ func (x *extractor) chainRange(c chain) (Range, string) {
 						r.Start = tr.Start
 					}
 				}
-				r.End, found = tr.End, true
+				r.End, found, macro = tr.End, true, ""
 			}
 		}
 	}
@@ -717,7 +721,22 @@ func (x *extractor) chainRange(c chain) (Range, string) {
 		r := x.rangeOf(c.steps[len(c.steps)-1].node)
 		return r, x.macroAt(r)
 	}
-	return r, ""
+	return r, macro
+}
+
+// macroUse is the range of the macro name a token was expanded from, when the token is not
+// written in the file (cc/v4 gives it the position of the macro's use).
+func (x *extractor) macroUse(t cc.Token) (Range, bool) {
+	f := x.cur
+	p := t.Position()
+	if filepath.Clean(p.Filename) != f.path || p.Offset < 0 || p.Offset >= len(f.src) || !isIdentByte(f.src[p.Offset]) {
+		return Range{}, false
+	}
+	end := p.Offset
+	for end < len(f.src) && isIdentByte(f.src[end]) {
+		end++
+	}
+	return Range{f.lines.position(f.path, p.Offset), f.lines.position(f.path, end)}, true
 }
 
 // macroAt names the macro whose expansion produced an access written in no token of the
@@ -750,6 +769,12 @@ func (f *srcFile) tokenRange(t cc.Token) (Range, bool) {
 		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 		if p >= f.base && p+uintptr(len(b)) <= f.base+uintptr(len(f.src)) {
 			off := int(p - f.base)
+			// A token of a macro defined in this file (`#define vm_flags vm_start`) has its
+			// text in the #define and the position of the macro's use, after it: it is not
+			// written where it is used. (A macro argument's text follows the macro's name.)
+			if pos := t.Position(); pos.Filename == f.path && off < pos.Offset {
+				return Range{}, false
+			}
 			return Range{f.lines.position(f.path, off), f.lines.position(f.path, off+len(b))}, true
 		}
 		return Range{}, false

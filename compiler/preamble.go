@@ -287,8 +287,22 @@ func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[stri
 // again. cc injects `static const char __func__[] = "name";` at the top of every function
 // body and cc.NodeSource prints it; parsed once more, the body would define __func__ twice
 // (a false error in every header function written with a macro such as __always_inline).
+//
+// Tokens are joined with a space, in their order in the token stream: cc.NodeSource
+// keeps a token's own separator, and a token made by ## has none, so glibc's
+// `sa_family_t sa_prefix##family` came out as one word (`sa_family_tsin_family`).
 func expandedText(ed *cc.ExternalDeclaration) string {
-	text := cc.NodeSource(ed)
+	var toks []cc.Token
+	tokens(ed, func(t cc.Token) { toks = append(toks, t) })
+	sort.SliceStable(toks, func(i, j int) bool { return toks[i].Seq() < toks[j].Seq() })
+	var b strings.Builder
+	for i, t := range toks {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.Write(t.Src())
+	}
+	text := b.String()
 	if ed.Case == cc.ExternalDeclarationFuncDef {
 		injected := fmt.Sprintf(" static const char __func__ [ ] = %q ;", ed.FunctionDefinition.Declarator.Name())
 		if i := strings.Index(text, "{"+injected); i >= 0 {
