@@ -448,6 +448,11 @@ func (x *extractor) chainOf(n *cc.PostfixExpression, region bool) (chain, bool) 
 			switch t := bt.(type) {
 			case *cc.ArrayType:
 				if !isConst || !(region || x.preservedArrayBase(base)) {
+					// The subscript is not part of the chain: a member of the element
+					// (`entries[i].from`) starts a chain at the element.
+					if len(rev) > 0 && rev[len(rev)-1].field != nil && isRecord(strip(t.Elem())) {
+						return x.finish(rev, p, strip(t.Elem()), 0)
+					}
 					return x.finish(rev, nil, nil, 0)
 				}
 				rev = append(rev, step{index: int(idx), name: fmt.Sprintf("[%d]", idx), elem: t.Elem(), node: p})
