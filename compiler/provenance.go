@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"maps"
 	"path/filepath"
 	"strings"
 
@@ -169,36 +170,12 @@ func (w *factWalker) prov() *provWalker {
 			}
 		}
 		vals, rets := pw.resolve()
-		if sameProvs(vals, pw.vals) && sameRets(rets, pw.rets) {
+		if maps.Equal(vals, pw.vals) && maps.Equal(rets, pw.rets) {
 			break
 		}
 		pw.vals, pw.rets = vals, rets
 	}
 	return pw
-}
-
-func sameProvs(a, b map[slotKey]Provenance) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
-func sameRets(a, b map[string]Provenance) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // params lists the parameter declarators of a function declarator.
