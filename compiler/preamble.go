@@ -488,7 +488,10 @@ func scanIdents(text string, fn func(start, end int)) {
 func renderMacro(m *cc.Macro) string {
 	var b strings.Builder
 	name := m.Name.SrcStr()
-	fmt.Fprintf(&b, "#undef %s\n#define %s", name, name)
+	// At its own place, so that the pruned compile knows where a macro was defined as the
+	// full one does (a macro of the main file is the user's: probe reads through it count).
+	mp := m.Position()
+	fmt.Fprintf(&b, "#undef %s\n#line %d %q\n#define %s", name, mp.Line, mp.Filename, name)
 	if m.IsFnLike {
 		b.WriteByte('(')
 		for i, p := range m.Params {
