@@ -294,11 +294,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	}
 	// The preamble's own lines are blanked (newlines kept) so offsets in the main file stay.
 	src := append([]byte(nil), u.src...)
-	for i := 0; i < end; i++ {
-		if src[i] != '\n' {
-			src[i] = ' '
-		}
-	}
+	blank(src, 0, end)
 	mainSrc := mainSource(src)
 	main := cc.Source{Name: u.path, Value: mainSrc}
 	sources := append(prunedBaseSources(cfg, reached),

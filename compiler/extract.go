@@ -136,8 +136,7 @@ func (x *extractor) relocations(given []*headerFunc) []Relocation {
 	sort.SliceStable(x.relocs, func(i, j int) bool {
 		a, b := x.relocs[i].Range.Start, x.relocs[j].Range.Start
 		if a.File != b.File {
-			// The main file's first, then the headers by path.
-			return a.File == x.path || b.File != x.path && a.File < b.File
+			return fileBefore(a.File, b.File, x.path)
 		}
 		return a.Offset < b.Offset
 	})

@@ -107,7 +107,7 @@ func finishRecovery(res *Result, kept []Diagnostic) *Result {
 	sort.SliceStable(errs, func(i, j int) bool {
 		a, b := errs[i].Range.Start, errs[j].Range.Start
 		if a.File != b.File {
-			return a.File == res.Path || b.File != res.Path && a.File < b.File
+			return fileBefore(a.File, b.File, res.Path)
 		}
 		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
 	})
@@ -137,6 +137,13 @@ func withoutCascades(ds []Diagnostic) []Diagnostic {
 	return out
 }
 
+// fileBefore orders the files of a translation unit's results: the main file first, then
+// the headers by path.
+func fileBefore(a, b, main string) bool {
+	return a == main || b != main && a < b
+}
+
+// blank replaces src[start:end] with spaces, keeping newlines so that positions hold.
 func blank(src []byte, start, end int) {
 	for i := start; i < end && i < len(src); i++ {
 		if src[i] != '\n' {
