@@ -23,11 +23,7 @@ func DatabaseFiles(file string) ([]string, string) {
 			}
 			out := make([]string, 0, len(cmds))
 			for _, c := range cmds {
-				p := c.File
-				if !filepath.IsAbs(p) {
-					p = filepath.Join(c.Directory, p)
-				}
-				out = append(out, filepath.Clean(p))
+				out = append(out, c.path())
 			}
 			return out, path
 		}
@@ -35,4 +31,13 @@ func DatabaseFiles(file string) ([]string, string) {
 			return nil, ""
 		}
 	}
+}
+
+// path is the entry's file, absolute (a relative "file" is relative to "directory").
+func (c compileCommand) path() string {
+	p := c.File
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(c.Directory, p)
+	}
+	return filepath.Clean(p)
 }

@@ -166,11 +166,7 @@ func flagsFromCompileCommands(path, file string) (*Flags, error) {
 	}
 	best := -1
 	for i, c := range cmds {
-		p := c.File
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(c.Directory, p)
-		}
-		p = filepath.Clean(p)
+		p := c.path()
 		if p == file {
 			best = i
 			break
