@@ -295,13 +295,22 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	// The preamble's own lines are blanked (newlines kept) so offsets in the main file stay.
 	src := append([]byte(nil), u.src...)
 	blank(src, 0, end)
+	// cc reads the main file with its macro invocations renamed to their memoized
+	// expansions (expand.go); everything after it reads the file as written, at the same
+	// offsets.
+	m := p.memoizedSource(cfg, src, macros, reached)
+	macros = m.macros
 	mainSrc := mainSource(src)
-	main := cc.Source{Name: u.path, Value: mainSrc}
+	main := cc.Source{Name: u.path, Value: mainSource(m.src)}
 	sources := append(prunedBaseSources(cfg, reached),
 		cc.Source{Name: "<preamble>", Value: decls + macros},
 		main,
 	)
-	ast, err := translate(cfg, sources, guardSources(cfg, macros, main))
+	var guard []cc.Source
+	if !m.guardFree {
+		guard = guardSources(cfg, macros, main)
+	}
+	ast, err := translate(cfg, sources, guard)
 	if err != nil {
 		diags := parseErrors(err, u.path, mainSrc)
 		if missing := p.missingNames(diags, names); len(missing) > 0 {

@@ -86,6 +86,12 @@ type preamble struct {
 	funcs     []*headerFunc       // functions defined in the headers, with their relocations
 	err       error               // the preamble itself does not compile
 	diags     []Diagnostic
+
+	memo           expansionMemo // see expand.go
+	fnLikeOnce     sync.Once
+	fnLike         map[string]bool
+	baseMacrosOnce sync.Once
+	baseMacros     map[string]bool
 }
 
 type fileStamp struct {
