@@ -25,8 +25,10 @@ type Cache struct {
 	intern    *interner
 	building  chan struct{} // one preamble build at a time: see preamble
 	clock     atomic.Int64  // orders preamble uses, for eviction
+	disk      *diskCache    // nil: preambles are not kept on disk
+	stores    sync.WaitGroup
 
-	stats struct{ full, pruned, fallbacks, retries, builds atomic.Int64 }
+	stats struct{ full, pruned, fallbacks, retries, builds, diskLoads, diskStores atomic.Int64 }
 }
 
 type preambleSlot struct {
@@ -56,17 +58,44 @@ type CacheStats struct {
 	Fallbacks int64 // pruned compiles that could not resolve a name and were redone in full
 	Retries   int64 // pruned compiles redone with more declarations
 	Builds    int64 // preambles parsed and indexed
+	// DiskLoads counts preambles read from the disk cache instead of built; DiskStores,
+	// those written to it.
+	DiskLoads, DiskStores int64
 }
 
-func NewCache() *Cache {
-	return &Cache{preambles: map[string]*preambleSlot{}, learned: map[string]map[string]bool{}, intern: newInterner(),
-		building: make(chan struct{}, 1)}
+// CacheOptions configure a Cache.
+type CacheOptions struct {
+	// Dir keeps preamble indexes on disk (diskcache.go), so that another process with the
+	// same headers does not parse them again; "": none.
+	Dir string
+	// Log, when set, hears why a disk entry was not used or could not be written.
+	Log func(msg string, args ...any)
 }
+
+// NewCache returns a Cache without a disk cache.
+func NewCache() *Cache { return NewCacheWith(CacheOptions{}) }
+
+func NewCacheWith(o CacheOptions) *Cache {
+	c := &Cache{preambles: map[string]*preambleSlot{}, learned: map[string]map[string]bool{}, intern: newInterner(),
+		building: make(chan struct{}, 1)}
+	if o.Dir != "" {
+		log := o.Log
+		if log == nil {
+			log = func(string, ...any) {}
+		}
+		c.disk = &diskCache{dir: o.Dir, log: log}
+	}
+	return c
+}
+
+// Flush waits for the preambles being written to the disk cache.
+func (c *Cache) Flush() { c.stores.Wait() }
 
 func (c *Cache) Stats() CacheStats {
 	return CacheStats{
 		Full: c.stats.full.Load(), Pruned: c.stats.pruned.Load(), Fallbacks: c.stats.fallbacks.Load(),
 		Retries: c.stats.retries.Load(), Builds: c.stats.builds.Load(),
+		DiskLoads: c.stats.diskLoads.Load(), DiskStores: c.stats.diskStores.Load(),
 	}
 }
 
@@ -172,6 +201,7 @@ func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, 
 			// One build at a time: a build holds a whole vmlinux.h syntax tree (~250 MB
 			// live at its peak), and two at once doubled the server's peak memory.
 			c.building <- struct{}{}
+			loaded := false
 			func() {
 				defer close(s.ready)
 				defer func() {
@@ -179,13 +209,37 @@ func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, 
 						s.p = &preamble{err: fmt.Errorf("internal error indexing the headers: %v", r)}
 					}
 				}()
+				if c.disk != nil {
+					p, err := c.disk.load(u, key, text, c.intern)
+					if err == nil {
+						s.p, loaded = p, true
+						return
+					}
+					if err != errNoEntry {
+						c.disk.log("preamble cache entry not used", "file", u.path, "err", err)
+					}
+				}
 				// The headers alone: the body, where a half-typed or hostile edit lives,
 				// is only ever compiled pruned, after its nesting is checked.
 				s.p = buildPreamble(u, text, c.intern)
 			}()
 			c.evict()
 			<-c.building
+			if loaded {
+				c.stats.diskLoads.Add(1)
+				return s.p, nil
+			}
 			c.stats.builds.Add(1)
+			if c.disk != nil && s.p.err == nil {
+				// Written after the compile that waits for it, which gains nothing from it.
+				c.stores.Go(func() {
+					if err := c.disk.store(key, s.p, c.intern); err != nil {
+						c.disk.log("preamble cache entry not written", "file", u.path, "err", err)
+						return
+					}
+					c.stats.diskStores.Add(1)
+				})
+			}
 			return s.p, nil
 		}
 		s.used.Store(c.clock.Add(1))

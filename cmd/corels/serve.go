@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/corels/corels/compiler"
 	"github.com/corels/corels/lsp"
 )
 
@@ -45,6 +47,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	memLimit := fs.Int("memory-limit", 256, "soft memory limit in `MiB` (the GC works harder near it; 0: none; GOMEMLIMIT wins when set)")
 	budget := fs.Duration("analysis-budget", 5*time.Second, "how long an analysis runs before the file is shown partial results (the analysis goes on)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole session to `FILE` (for measuring)")
+	cacheDir := fs.String("cache-dir", defaultCacheDir(), "keep the parsed headers' index in `DIR`, so a restarted server does not parse vmlinux.h again (empty: none)")
 	fs.Bool("stdio", true, "serve on stdin/stdout (the default and only transport; accepted for editors that pass it)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -105,8 +108,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger.Info("corels serve", "version", lsp.Version, "pid", os.Getpid(), "memoryLimitMiB", debug.SetMemoryLimit(-1)>>20)
-	err := lsp.Serve(ctx, stdio{in: os.Stdin, out: out}, lsp.Options{Logger: logger, AnalysisBudget: *budget})
+	logger.Info("corels serve", "version", lsp.Version, "pid", os.Getpid(), "memoryLimitMiB", debug.SetMemoryLimit(-1)>>20, "cacheDir", *cacheDir)
+	front := compiler.NewCacheWith(compiler.CacheOptions{Dir: *cacheDir, Log: logger.Info})
+	err := lsp.Serve(ctx, stdio{in: os.Stdin, out: out}, lsp.Options{Logger: logger, AnalysisBudget: *budget, FrontEnd: front})
+	// An index being written when the editor stops the server is what its next start needs.
+	front.Flush()
 	switch {
 	case err == nil:
 		return 0
@@ -117,4 +123,14 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		logger.Error("server stopped", "err", err)
 		return 1
 	}
+}
+
+// defaultCacheDir is where `corels serve` keeps its preamble indexes: $XDG_CACHE_HOME/corels,
+// else $HOME/.cache/corels; "" (no disk cache) when neither is set.
+func defaultCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "corels")
 }

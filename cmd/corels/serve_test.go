@@ -23,11 +23,48 @@ func TestServeChild(t *testing.T) {
 }
 
 // `corels serve` speaks LSP on stdio — nothing but protocol frames on stdout — logs to
-// --log, and exits 0 after shutdown and exit.
+// --log, and exits 0 after shutdown and exit. It keeps the headers' index in
+// $XDG_CACHE_HOME/corels unless --cache-dir says otherwise (never in the real home here).
 func TestServeStdio(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     string
+		cacheDir string // relative to $XDG_CACHE_HOME; "": none is written
+	}{
+		{"default cache directory", "", "corels"},
+		{"cache directory given", "--cache-dir %s/elsewhere", "elsewhere"},
+		{"no cache", "--cache-dir=", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			xdg := t.TempDir()
+			args := tt.args
+			if strings.Contains(args, "%s") {
+				args = fmt.Sprintf(args, xdg)
+			}
+			serveStdio(t, xdg, args)
+			var entries []string
+			filepath.WalkDir(xdg, func(path string, d os.DirEntry, err error) error {
+				if err == nil && strings.HasPrefix(d.Name(), "preamble-") {
+					entries = append(entries, path)
+				}
+				return nil
+			})
+			want := 0
+			if tt.cacheDir != "" {
+				want = 1
+			}
+			if len(entries) != want || want == 1 && filepath.Dir(entries[0]) != filepath.Join(xdg, tt.cacheDir) {
+				t.Errorf("preamble entries %q, want %d in %s", entries, want, tt.cacheDir)
+			}
+		})
+	}
+}
+
+func serveStdio(t *testing.T, xdg, args string) {
 	logFile := filepath.Join(t.TempDir(), "serve.log")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
-	cmd.Env = append(os.Environ(), "CORELS_SERVE_CHILD=serve --log "+logFile+" --log-level debug")
+	cmd.Env = append(os.Environ(), "CORELS_SERVE_CHILD=serve --log "+logFile+" --log-level debug "+args, "XDG_CACHE_HOME="+xdg)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -59,9 +96,14 @@ func TestServeStdio(t *testing.T) {
 			}
 		}
 	}
-	src, _ := filepath.Abs("../../testdata/seed.bpf.c")
-	text, err := os.ReadFile(src)
-	if err != nil {
+	// A program with a header: its preamble is what the cache keeps.
+	dir := t.TempDir()
+	src := filepath.Join(dir, "p.bpf.c")
+	text := []byte("#include \"local.h\"\nint f(struct loc *l) { return l->b; }\n")
+	if err := os.WriteFile(filepath.Join(dir, "local.h"), []byte("struct loc { int a, b; } __attribute__((preserve_access_index));\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	send(map[string]any{"id": 1, "method": "initialize", "params": map[string]any{"capabilities": map[string]any{}, "processId": os.Getpid()}})
@@ -88,7 +130,7 @@ func TestServeStdio(t *testing.T) {
 		t.Errorf("exit: %v", err)
 	}
 	log, _ := os.ReadFile(logFile)
-	if !strings.Contains(string(log), "corels serve") || !strings.Contains(string(log), "method=initialize") {
+	if !strings.Contains(string(log), "corels serve") || !strings.Contains(string(log), "method=initialize") || !strings.Contains(string(log), "cacheDir=") {
 		t.Errorf("log file:\n%s", log)
 	}
 }
