@@ -158,17 +158,23 @@ fuzz: $(VMLINUX_H)
 		if [ $$status = FAIL ]; then { grep -A8 -- '--- FAIL' $$log || tail -5 $$log; } | head -20; fi; \
 	done; exit $$failed
 
-# --- speed (issue 4): numbers, not pass/fail ---
-# Cold first analysis, p50/p90/p99 of 200 edits, cache counters and peak RSS (1 and 10 open
-# files) in process, then the same edits through `corels serve` and clangd-16 side by side;
-# then edit → publishDiagnostics through the server in a go benchmark.
-BENCH_SERVERS ?= bin/corels serve,clangd-16
-.PHONY: bench bench-deps
+# --- speed (issues 4 and 13): numbers, not pass/fail ---
+# The table of issue 13: testdata/lsm.bpf.c, the tracing tool testdata/bench/tracer.bpf.c and,
+# when `make selftests` has run (bench never fetches them), the selftests'
+# test_core_reloc_kernel.c and profiler.inc.h as one file; BENCH_EDITS edits each through
+# `corels serve` and clangd-16 side by side (p50/p99, ratio), cold open on a first and a
+# second start (disk cache), peak RSS of each server; then the in-process numbers; then
+# edit → publishDiagnostics through the server in a go benchmark. bench-quick: 40 edits.
+BENCH_EDITS ?= 200
+BENCH_FLAGS ?=
+.PHONY: bench bench-quick bench-deps
 bench-deps: deps-test
 	@command -v clangd-16 >/dev/null || (apt-get update && apt-get install -y clangd-16)
 bench: bench-deps $(VMLINUX_H) build
-	$(GO) run ./cmd/corels-bench -servers "$(BENCH_SERVERS)"
+	$(GO) run ./cmd/corels-bench -table -edits $(BENCH_EDITS) $(BENCH_FLAGS)
 	$(GO) test ./lsp -run '^$$' -bench EditLatency -benchtime 200x -benchmem
+bench-quick: bench-deps $(VMLINUX_H) build
+	$(GO) run ./cmd/corels-bench -table -edits 40 $(BENCH_FLAGS)
 
 # --- reliability (issue 8): the replay harness ---
 # Drives the real `corels serve` (bin/corels) over stdio with random edits, requests at

@@ -20,6 +20,17 @@ import (
 type serverResult struct {
 	first time.Duration   // didOpen → first diagnostics
 	lat   []time.Duration // didChange → diagnostics of that version
+	rssKB int             // the server's peak RSS (VmHWM) after the script, before shutdown
+}
+
+// serverRun is what one start of a language server is given.
+type serverRun struct {
+	cmdline string   // e.g. "bin/corels serve"
+	env     []string // added to this process's environment
+	name    string   // the file's name in the workspace
+	src     []byte
+	args    []string // clang flags for compile_commands.json (absolute directories)
+	script  []string // nil: open, first diagnostics, shut down
 }
 
 // pipe joins a child's stdout and stdin into the stream jsonrpc2 reads and writes.
@@ -80,22 +91,22 @@ func (w *diagWaiter) wait(v int32, timeout time.Duration) error {
 	}
 }
 
-// benchServer runs the edit script against a language server started from cmdline, in a
-// temporary workspace holding a copy of the file and its compile_commands.json.
-func benchServer(cmdline, path string, src []byte, script []string, incl string) (*serverResult, error) {
+// benchServer runs the edit script against a language server, in a temporary workspace
+// holding a copy of the file and its compile_commands.json.
+func benchServer(run serverRun) (*serverResult, error) {
 	dir, err := os.MkdirTemp("", "corels-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	file := filepath.Join(dir, filepath.Base(path))
-	if err := os.WriteFile(file, src, 0o644); err != nil {
+	file := filepath.Join(dir, run.name)
+	if err := os.WriteFile(file, run.src, 0o644); err != nil {
 		return nil, err
 	}
-	if err := compileCommands(dir, file, incl); err != nil {
+	if err := compileCommands(dir, file, run.args); err != nil {
 		return nil, err
 	}
-	args := strings.Fields(cmdline)
+	args := strings.Fields(run.cmdline)
 	if len(args) == 0 {
 		return nil, fmt.Errorf("empty server command")
 	}
@@ -108,6 +119,7 @@ func benchServer(cmdline, path string, src []byte, script []string, incl string)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), run.env...)
 	cmd.Stderr = io.Discard
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -150,7 +162,7 @@ func benchServer(cmdline, path string, src []byte, script []string, incl string)
 	r := &serverResult{}
 	start := time.Now()
 	if err := server.DidOpen(ctx, &protocol.DidOpenTextDocumentParams{TextDocument: protocol.TextDocumentItem{
-		URI: doc, LanguageID: "c", Version: 1, Text: string(src),
+		URI: doc, LanguageID: "c", Version: 1, Text: string(run.src),
 	}}); err != nil {
 		return nil, err
 	}
@@ -158,7 +170,7 @@ func benchServer(cmdline, path string, src []byte, script []string, incl string)
 		return nil, err
 	}
 	r.first = time.Since(start)
-	for i, text := range script {
+	for i, text := range run.script {
 		v := int32(i + 2)
 		w.mu.Lock()
 		w.version = v
@@ -174,6 +186,10 @@ func benchServer(cmdline, path string, src []byte, script []string, incl string)
 			return nil, err
 		}
 		r.lat = append(r.lat, time.Since(t))
+	}
+	r.rssKB, err = peakRSSKB(cmd.Process.Pid)
+	if err != nil {
+		return nil, err
 	}
 	server.Shutdown(ctx)
 	server.Exit(ctx)

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,12 +26,17 @@ import (
 )
 
 func main() {
-	file := flag.String("file", "testdata/lsm.bpf.c", "a CO-RE program that includes vmlinux.h")
+	table := flag.Bool("table", false, "print issue 13's table: corels serve and clangd side by side on lsm.bpf.c, testdata/bench/tracer.bpf.c and two selftests (when make selftests has run), with cold starts and peak RSS")
+	file := flag.String("file", "testdata/lsm.bpf.c", "a CO-RE program that includes vmlinux.h (without -table)")
 	include := flag.String("I", "testdata/include", "directory holding vmlinux.h")
 	edits := flag.Int("edits", 200, "number of successive edits")
-	servers := flag.String("servers", "", "comma-separated language server commands to compare, e.g. \"bin/corels serve,clangd-16\"")
+	servers := flag.String("servers", "", "comma-separated language server commands to compare, e.g. \"bin/corels serve,clangd-16\" (without -table)")
+	corels := flag.String("corels", "bin/corels serve", "the corels server command (-table)")
+	clangd := flag.String("clangd", "clangd-16", "the clangd command (-table)")
+	selftests := flag.String("selftests", "build/selftests", "`DIR` where make selftests puts the kernel's selftests (-table)")
+	writeEdits := flag.String("write-edits", "", "write each table program's edited texts into `DIR` with the clang command that compiles each, and exit")
 	rssFiles := flag.Int("rss-files", 0, "internal: compile this many corpus files and print peak RSS")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the in-process edits to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the in-process edits to this file (without -table)")
 	gcPercent := flag.Int("gcpercent", 400, "GOGC (runtime/debug.SetGCPercent), as corels serve sets it")
 	memLimit := flag.Int("memlimit", 256, "soft memory limit in MiB (runtime/debug.SetMemoryLimit), as corels serve sets it; 0: none")
 	flag.Parse()
@@ -41,72 +47,66 @@ func main() {
 
 	incl, err := filepath.Abs(*include)
 	check(err)
-	flags, err := compiler.ParseFlags([]string{"-D__TARGET_ARCH_x86", "-I", incl}, "")
+	vmlinuxArgs := []string{"-target", "bpf", "-O2", "-g", "-D__TARGET_ARCH_x86", "-I", incl}
+	flags, err := compiler.ParseFlags(vmlinuxArgs, "")
 	check(err)
 
-	if *rssFiles > 0 {
+	switch {
+	case *rssFiles > 0:
 		rssRun(*rssFiles, flags)
 		return
+	case *writeEdits != "":
+		check(writeEditedTexts(*writeEdits, incl, *selftests, *edits))
+		return
+	case *table:
+		runTable(tableConfig{
+			incl: incl, selftests: *selftests, edits: *edits, corels: *corels, clangd: *clangd,
+			memLimit: *memLimit, gcPercent: *gcPercent,
+		})
+		return
 	}
+
 	src, err := os.ReadFile(*file)
 	check(err)
 	path, err := filepath.Abs(*file)
 	check(err)
-	script := editScript(string(src), *edits)
+	script, err := editScript(string(src), *edits)
+	check(err)
 
 	fmt.Printf("corels-bench: %s, %d edits, %d bytes, with %s/vmlinux.h\n\n", *file, len(script), len(src), incl)
 
-	// In process: cold, then the edit script.
-	cache := compiler.NewCache()
-	start := time.Now()
-	res, err := cache.Compile(context.Background(), compiler.Input{Path: path, Source: src, Flags: flags})
-	check(err)
-	cold := time.Since(start)
-	full := time.Now()
-	_, err = compiler.Compile(compiler.Input{Path: path, Source: src, Flags: flags})
-	check(err)
-	fullTime := time.Since(full)
-	var lat []time.Duration
 	if *cpuProfile != "" {
 		pf, err := os.Create(*cpuProfile)
 		check(err)
 		check(pprof.StartCPUProfile(pf))
 	}
-	for _, text := range script {
-		t := time.Now()
-		_, err := cache.Compile(context.Background(), compiler.Input{Path: path, Source: []byte(text), Flags: flags})
-		check(err)
-		lat = append(lat, time.Since(t))
-	}
+	in, err := inProcess(path, src, flags, script)
+	check(err)
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
-	st := cache.Stats()
 	fmt.Printf("corels (in process, compiler.Cache)\n")
-	fmt.Printf("  cold first analysis: %v (%d relocations); one full parse without the cache: %v\n", ms(cold), len(res.Relocations), ms(fullTime))
-	printPercentiles("  edit", lat)
+	fmt.Printf("  cold first analysis: %v (%d relocations); one full parse without the cache: %v\n", ms(in.cold), in.relocs, ms(in.full))
+	printPercentiles("  edit", in.lat)
+	st := in.stats
 	fmt.Printf("  cache: %d pruned, %d full, %d retries, %d fallbacks, %d preamble builds\n", st.Pruned, st.Full, st.Retries, st.Fallbacks, st.Builds)
-	for _, n := range []int{1, 10} {
-		out, err := exec.Command(os.Args[0], "-rss-files", strconv.Itoa(n), "-I", incl, "-memlimit", strconv.Itoa(*memLimit), "-gcpercent", strconv.Itoa(*gcPercent)).Output()
-		if err != nil {
-			fmt.Printf("  peak RSS with %d open files: %v\n", n, err)
-			continue
-		}
-		fmt.Printf("  peak RSS with %2d open files: %s", n, out)
+	for _, line := range rssLines(incl, *memLimit, *gcPercent) {
+		fmt.Println(" ", line)
 	}
 	fmt.Println()
 
-	results := map[string]time.Duration{"corels (in process)": percentile(lat, 50)}
+	results := map[string]time.Duration{"corels (in process)": percentile(in.lat, 50)}
 	if *servers != "" {
+		args := slices.Concat(vmlinuxArgs, []string{"-I", filepath.Dir(path)})
 		for _, cmd := range strings.Split(*servers, ",") {
 			cmd = strings.TrimSpace(cmd)
-			r, err := benchServer(cmd, path, src, script, incl)
+			r, err := benchServer(serverRun{cmdline: cmd, name: filepath.Base(path), src: src, args: args, script: script})
 			if err != nil {
 				fmt.Printf("%s: %v\n\n", cmd, err)
 				continue
 			}
 			fmt.Printf("%s (edit → publishDiagnostics for that version)\n", cmd)
-			fmt.Printf("  open → first diagnostics: %v\n", ms(r.first))
+			fmt.Printf("  open → first diagnostics: %v; peak RSS %d MB\n", ms(r.first), r.rssKB/1024)
 			printPercentiles("  edit", r.lat)
 			fmt.Println()
 			results[cmd] = percentile(r.lat, 50)
@@ -123,26 +123,50 @@ func main() {
 	}
 }
 
-// editScript returns the file's text after each of n successive edits to the body of its
-// last function: a statement inserted and deleted, a member access added, a half-typed
-// member access (the mid-token state an editor sends on every keystroke), and back.
-func editScript(src string, n int) []string {
-	at := strings.LastIndex(src, "return 0;")
-	if at < 0 {
-		at = strings.LastIndex(src, "}")
+// inProcessResult is the edit script replayed against compiler.Cache in this process.
+type inProcessResult struct {
+	cold, full time.Duration // first compile through a new cache; one full parse without it
+	relocs     int           // relocations of the first compile
+	lat        []time.Duration
+	stats      compiler.CacheStats
+}
+
+func inProcess(path string, src []byte, flags *compiler.Flags, script []string) (*inProcessResult, error) {
+	cache := compiler.NewCache()
+	r := &inProcessResult{}
+	start := time.Now()
+	res, err := cache.Compile(context.Background(), compiler.Input{Path: path, Source: src, Flags: flags})
+	if err != nil {
+		return nil, err
 	}
-	before, after := src[:at], src[at:]
-	variants := []string{
-		"bpf_printk(\"edit\");\n\t",
-		"",
-		"{ struct task_struct *t_ = (void *)bpf_get_current_task(); bpf_printk(\"%d\", BPF_CORE_READ(t_, tgid)); }\n\t",
-		"{ struct task_struct *t_ = (void *)bpf_get_current_task(); bpf_printk(\"%d\", t_->tg",
-		"{ struct task_struct *t_ = (void *)bpf_get_current_task(); bpf_printk(\"%d\", t_->tgid); }\n\t",
-		"",
+	r.cold = time.Since(start)
+	r.relocs = len(res.Relocations)
+	start = time.Now()
+	if _, err := compiler.Compile(compiler.Input{Path: path, Source: src, Flags: flags}); err != nil {
+		return nil, err
 	}
-	out := make([]string, n)
-	for i := range out {
-		out[i] = before + variants[i%len(variants)] + after
+	r.full = time.Since(start)
+	for _, text := range script {
+		t := time.Now()
+		if _, err := cache.Compile(context.Background(), compiler.Input{Path: path, Source: []byte(text), Flags: flags}); err != nil {
+			return nil, err
+		}
+		r.lat = append(r.lat, time.Since(t))
+	}
+	r.stats = cache.Stats()
+	return r, nil
+}
+
+// rssLines runs this program again with -rss-files, so each figure is a fresh process's.
+func rssLines(incl string, memLimit, gcPercent int) []string {
+	var out []string
+	for _, n := range []int{1, 10} {
+		res, err := exec.Command(os.Args[0], "-rss-files", strconv.Itoa(n), "-I", incl, "-memlimit", strconv.Itoa(memLimit), "-gcpercent", strconv.Itoa(gcPercent)).Output()
+		if err != nil {
+			out = append(out, fmt.Sprintf("peak RSS with %2d open files: %v", n, err))
+			continue
+		}
+		out = append(out, fmt.Sprintf("peak RSS with %2d open files: %s", n, strings.TrimSpace(string(res))))
 	}
 	return out
 }
@@ -181,29 +205,41 @@ func rssRun(n int, flags *compiler.Flags) {
 	for _, f := range picked {
 		src, _ := os.ReadFile(f)
 		p, _ := filepath.Abs(f)
-		for _, text := range editScript(string(src), 5) {
+		script, err := editScript(string(src), 5)
+		check(err)
+		for _, text := range script {
 			if _, err := cache.Compile(context.Background(), compiler.Input{Path: p, Source: []byte(text), Flags: flags}); err != nil {
 				check(err)
 			}
 		}
 	}
-	fmt.Printf("%s (%d preamble builds)\n", peakRSS(), cache.Stats().Builds)
+	fmt.Printf("%s, %d preamble builds\n", peakRSS(), cache.Stats().Builds)
 }
 
 func peakRSS() string {
-	f, err := os.Open("/proc/self/status")
+	kb, err := peakRSSKB(os.Getpid())
 	if err != nil {
 		return "unknown"
+	}
+	return fmt.Sprintf("%d MB", kb/1024)
+}
+
+// peakRSSKB is a process's peak resident set size (VmHWM) in kB.
+func peakRSSKB(pid int) (int, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
 	}
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
 		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.Atoi(strings.Fields(v)[0])
-			return fmt.Sprintf("%d MB", kb/1024)
+			if fields := strings.Fields(v); len(fields) > 0 {
+				return strconv.Atoi(fields[0])
+			}
 		}
 	}
-	return "unknown"
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
 }
 
 func check(err error) {
@@ -213,12 +249,13 @@ func check(err error) {
 	}
 }
 
-// compileCommands writes the database clangd (and corels) read for the bench file.
-func compileCommands(dir, file, incl string) error {
+// compileCommands writes the database clangd (and corels) read for the file: clang, args,
+// -c file.
+func compileCommands(dir, file string, args []string) error {
 	db := []map[string]any{{
 		"directory": dir,
 		"file":      file,
-		"arguments": []string{"clang", "-target", "bpf", "-O2", "-g", "-D__TARGET_ARCH_x86", "-I", incl, "-c", file},
+		"arguments": append(append([]string{"clang"}, args...), "-c", file),
 	}}
 	data, err := json.Marshal(db)
 	if err != nil {
