@@ -94,8 +94,8 @@ type diskDecl struct {
 	Line       int
 	Shared     bool // the declaration is source text [Start, End) of File, shared by the interner
 	Start, End int
-	Sliced     bool   // the text is exactly that span of File's contents; else Text
-	Text       string //
+	Sliced     bool // the text is exactly that span of File's contents; else Text
+	Text       string
 	Declares   []uint32
 	Refs       []uint32
 	Preserve   bool
