@@ -231,7 +231,7 @@ func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, 
 			}
 			c.stats.builds.Add(1)
 			if c.disk != nil && s.p.err == nil {
-				// Written after the compile that waits for it, which gains nothing from it.
+				// In the background: the compile waiting for this preamble does not need the entry.
 				c.stores.Go(func() {
 					if err := c.disk.store(key, s.p, c.intern); err != nil {
 						c.disk.log("preamble cache entry not written", "file", u.path, "err", err)
