@@ -100,7 +100,11 @@ func main() {
 		args := slices.Concat(vmlinuxArgs, []string{"-I", filepath.Dir(path)})
 		for _, cmd := range strings.Split(*servers, ",") {
 			cmd = strings.TrimSpace(cmd)
-			r, err := benchServer(serverRun{cmdline: cmd, name: filepath.Base(path), src: src, args: args, script: script})
+			// An empty disk cache each, so that open → first diagnostics is a cold start.
+			cacheHome, err := os.MkdirTemp("", "corels-bench-cache-")
+			check(err)
+			r, err := benchServer(serverRun{cmdline: cmd, env: []string{"XDG_CACHE_HOME=" + cacheHome}, name: filepath.Base(path), src: src, args: args, script: script})
+			os.RemoveAll(cacheHome)
 			if err != nil {
 				fmt.Printf("%s: %v\n\n", cmd, err)
 				continue
