@@ -352,10 +352,10 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	// cc reads the main file with its macro invocations renamed to their memoized
 	// expansions (expand.go); everything after it reads the file as written, at the same
 	// offsets.
-	m := p.memoizedSource(cfg, src, macros, reached)
-	macros = m.macros
 	mainSrc := mainSource(src)
-	main := cc.Source{Name: u.path, Value: mainSource(m.src)}
+	m := p.memoizedSource(cfg, mainSrc, macros, reached)
+	macros = m.macros
+	main := cc.Source{Name: u.path, Value: m.src}
 	sources := append(prunedBaseSources(cfg, reached),
 		cc.Source{Name: "<preamble>", Value: decls + macros},
 		main,

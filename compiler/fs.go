@@ -27,6 +27,12 @@ type overlayFS struct {
 
 	mu    sync.Mutex
 	cache map[string]diskFile
+
+	// What cc is given instead of a file's contents (never what ReadFile returns): a
+	// preamble build's pruned bpftool headers (bpftoolhdr.go), or, while open is set,
+	// what it makes of each file.
+	served map[string][]byte
+	open   func(name string, data []byte) []byte
 }
 
 type diskFile struct {
@@ -166,6 +172,11 @@ func (o *overlayFS) Open(name string) (fs.File, error) {
 	data, err := o.ReadFile(name)
 	if err != nil {
 		return nil, err
+	}
+	if o.open != nil {
+		data = o.open(filepath.Clean(name), data)
+	} else if s, ok := o.served[filepath.Clean(name)]; ok {
+		data = s
 	}
 	return &memFile{name: name, Reader: bytes.NewReader(data), size: int64(len(data))}, nil
 }

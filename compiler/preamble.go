@@ -123,12 +123,19 @@ func buildPreamble(u *unit, text string, in *interner) *preamble {
 		sources = append(sources, cc.Source{Name: inc, FS: fsys})
 	}
 	sources = append(sources, cc.Source{Name: u.path, Value: []byte(text + "\n")})
+	hdrs := fsys.pruneBpftool(u.flags, sources)
 	ast, err := translate(cfg, sources, nil) // directives and headers only
+	if err == nil && hdrs != nil && !hdrs.matches(ast) {
+		// cc saw the pruned header differently from the scan: parse it whole.
+		hdrs, fsys.served = nil, nil
+		*pragmas = pragmaRanges{}
+		ast, err = translate(cfg, sources, nil)
+	}
 	if err != nil {
 		return &preamble{text: text, err: err, diags: parseErrors(err, u.path, []byte(text)), files: fsys.stamps()}
 	}
 	pragmas.finish()
-	p := indexPreamble(ast, pragmas, fsys, u.path, text, in)
+	p := indexPreamble(ast, pragmas, fsys, u.path, text, in, hdrs)
 	// Header functions do not change between keystrokes: their relocations are found
 	// once, here, and linked into every compile that reaches them.
 	x := newExtractor(ast, u.path, []byte(text+"\n"), pragmas, fsys.ReadFile)
@@ -139,37 +146,77 @@ func buildPreamble(u *unit, text string, in *interner) *preamble {
 
 // indexPreamble indexes the header declarations and macros of a translation unit whose
 // main file is the preamble text (declarations of the main file itself are left out).
-func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath string, text string, in *interner) *preamble {
+func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath string, text string, in *interner, hdrs bpftoolHeaders) *preamble {
 	p := &preamble{text: text, byName: map[string][]int{}, macros: map[string][]string{}, defines: map[string]string{}, files: fsys.stamps(), fallbacks: fsys.fallbacksUsed()}
-	var eds []*cc.ExternalDeclaration
+	// A job is a declaration cc parsed (ed), or one of a bpftool header that it did not
+	// (bpf), indexed by its scan; a bpftool header's declarations take the place of the
+	// first one cc parsed, in the file's order.
+	type job struct {
+		ed   *cc.ExternalDeclaration
+		bpf  *bpftoolDecl
+		file string
+	}
+	parsed := map[string]map[int]*cc.ExternalDeclaration{} // bpftool header → declarations cc parsed, by offset
+	var all []*cc.ExternalDeclaration
 	for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {
 		ed := l.ExternalDeclaration
 		pos := ed.Position()
 		if strings.HasPrefix(pos.Filename, "<") || pos.Filename == "" || pos.Filename == mainPath {
 			continue
 		}
-		eds = append(eds, ed)
+		if _, ok := hdrs[pos.Filename]; ok {
+			if parsed[pos.Filename] == nil {
+				parsed[pos.Filename] = map[int]*cc.ExternalDeclaration{}
+			}
+			parsed[pos.Filename][pos.Offset] = ed
+		}
+		all = append(all, ed)
+	}
+	var jobs []job
+	placed := map[string]bool{}
+	for _, ed := range all {
+		file := ed.Position().Filename
+		decls, ok := hdrs[file]
+		if !ok {
+			jobs = append(jobs, job{ed: ed, file: file})
+			continue
+		}
+		if placed[file] {
+			continue
+		}
+		placed[file] = true
+		for i := range decls {
+			if ed, ok := parsed[file][decls[i].start]; ok {
+				jobs = append(jobs, job{ed: ed, file: file})
+			} else {
+				jobs = append(jobs, job{bpf: &decls[i], file: file})
+			}
+		}
 	}
 	// Each header's text once per build: an unsaved or generated header (the fallback
 	// vmlinux.h) has no disk stamp to share it by, and reading it per declaration copied
 	// megabytes 14k times.
 	texts := map[string]headerText{}
-	for _, ed := range eds {
-		name := ed.Position().Filename
-		if _, ok := texts[name]; !ok {
-			src, stamp := in.content(name, fsys)
-			texts[name] = headerText{src, stamp}
+	for _, j := range jobs {
+		if _, ok := texts[j.file]; !ok {
+			src, stamp := in.content(j.file, fsys)
+			texts[j.file] = headerText{src, stamp}
 		}
 	}
 	// Indexing 14k declarations is a tenth of a cold start: it is spread over the CPUs
 	// (everything it reads is immutable by now; the interner locks).
-	decls := make([]*ppDecl, len(eds))
+	decls := make([]*ppDecl, len(jobs))
 	workers := min(runtime.GOMAXPROCS(0), 8)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(eds); i += workers {
-				decls[i] = indexDecl(eds[i], texts[eds[i].Position().Filename], pragmas, ast.Macros, in)
+			for i := w; i < len(jobs); i += workers {
+				j, h := jobs[i], texts[jobs[i].file]
+				if j.bpf != nil {
+					decls[i] = bpftoolPreambleDecl(j.file, h.src, h.stamp, *j.bpf, pragmas, in)
+				} else {
+					decls[i] = indexDecl(j.ed, h, pragmas, ast.Macros, in)
+				}
 			}
 		})
 	}
@@ -229,7 +276,7 @@ func indexDecl(ed *cc.ExternalDeclaration, h headerText, pragmas *pragmaRanges, 
 	// includes the same file: share it (ten open programs share one vmlinux.h).
 	key := ""
 	if end >= 0 && stamp != "" {
-		key = fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%v", pos.Filename, stamp, pos.Offset, end, preserve)
+		key = internKey(pos.Filename, stamp, pos.Offset, end, preserve)
 		if d := in.decl(key); d != nil {
 			return d
 		}
