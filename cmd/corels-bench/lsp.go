@@ -31,6 +31,7 @@ type serverRun struct {
 	src     []byte
 	args    []string // clang flags for compile_commands.json (absolute directories)
 	script  []string // nil: open, first diagnostics, shut down
+	dir     string   // the workspace; "" for a temporary one
 }
 
 // pipe joins a child's stdout and stdin into the stream jsonrpc2 reads and writes.
@@ -91,14 +92,17 @@ func (w *diagWaiter) wait(v int32, timeout time.Duration) error {
 	}
 }
 
-// benchServer runs the edit script against a language server, in a temporary workspace
-// holding a copy of the file and its compile_commands.json.
+// benchServer runs the edit script against a language server, in a workspace holding a
+// copy of the file and its compile_commands.json.
 func benchServer(run serverRun) (*serverResult, error) {
-	dir, err := os.MkdirTemp("", "corels-bench-")
-	if err != nil {
-		return nil, err
+	dir := run.dir
+	var err error
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "corels-bench-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
 	}
-	defer os.RemoveAll(dir)
 	file := filepath.Join(dir, run.name)
 	if err := os.WriteFile(file, run.src, 0o644); err != nil {
 		return nil, err
@@ -110,7 +114,7 @@ func benchServer(run serverRun) (*serverResult, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("empty server command")
 	}
-	// The server runs in the temporary workspace: a relative command (bin/corels) must
+	// The server runs in the workspace: a relative command (bin/corels) must
 	// name the file as seen from here.
 	if strings.Contains(args[0], "/") {
 		if args[0], err = filepath.Abs(args[0]); err != nil {
