@@ -410,10 +410,16 @@ func bpftoolPreambleDecl(path string, src string, stamp string, d bpftoolDecl, p
 // pruneBpftool runs the preprocessor over sources with every bpftool header blanked, to
 // learn which names the other headers use, and has o serve each bpftool header to cc
 // pruned to what they need. It returns the headers' indexes, nil when there is none.
-func (o *overlayFS) pruneBpftool(flags *Flags, sources []cc.Source) bpftoolHeaders {
+func (o *overlayFS) pruneBpftool(flags *Flags, sources []cc.Source) (hdrs bpftoolHeaders) {
 	if !scanBpftool {
 		return nil
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			// A bug here costs a whole parse of the header, never a result.
+			hdrs, o.served, o.open = nil, nil, nil
+		}
+	}()
 	cfg, err := newConfig(flags, o, nil)
 	if err != nil {
 		return nil
@@ -452,7 +458,7 @@ func (o *overlayFS) pruneBpftool(flags *Flags, sources []cc.Source) bpftoolHeade
 		_ = cc.Preprocess(cfg, sources, &out)
 	}()
 	o.open = nil
-	hdrs := bpftoolHeaders{}
+	hdrs = bpftoolHeaders{}
 	originals := map[string][]byte{}
 	for name, sc := range scans {
 		<-sc.done

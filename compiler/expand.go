@@ -107,8 +107,13 @@ var unmemoizable = []string{"__LINE__", "__COUNTER__", "__FILE__", "__BASE_FILE_
 // macros unchanged when nothing can be memoized. src is the main file as the pruned compile
 // gives it to cc (the preamble blanked); the result has the same length, and differs only
 // in the renamed names.
-func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, reached map[string]bool) memoized {
+func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, reached map[string]bool) (m memoized) {
 	same := memoized{src: src, macros: macros}
+	defer func() {
+		if r := recover(); r != nil {
+			m = same // a bug here costs speed, never a result
+		}
+	}()
 	for _, n := range unmemoizable {
 		if reached[n] {
 			return same
@@ -222,7 +227,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 		renamed[i] = true
 		repl[i] = exps[i].text
 	}
-	m := memoized{src: out, macros: macros}
+	m = memoized{src: out, macros: macros}
 	if defs.Len() > 0 {
 		m.macros += "#line 1 \"<expansions>\"\n" + defs.String()
 	}
