@@ -56,6 +56,12 @@ predefined: deps-golden
 	  echo "// Regenerate with: make predefined"; \
 	  $(CLANG) -target bpf -dM -E - </dev/null | LC_ALL=C sort ) > compiler/bpf_predefined.h
 
+# Generated Go code: compiler/walk_gen.go, the AST walker's type switches over cc/v4's node
+# types (rerun after upgrading modernc.org/cc/v4).
+.PHONY: generate
+generate:
+	$(GO) generate ./compiler
+
 clean:
 	rm -rf bin build $(VMLINUX_H) $(VMLINUX_BTF)
 
