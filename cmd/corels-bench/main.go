@@ -38,7 +38,7 @@ func main() {
 	rssFiles := flag.Int("rss-files", 0, "internal: compile this many corpus files and print peak RSS")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the in-process edits to this file (without -table)")
 	gcPercent := flag.Int("gcpercent", 400, "GOGC (runtime/debug.SetGCPercent), as corels serve sets it")
-	memLimit := flag.Int("memlimit", 256, "soft memory limit in MiB (runtime/debug.SetMemoryLimit), as corels serve sets it; 0: none")
+	memLimit := flag.Int("memlimit", 160, "soft memory limit in MiB (runtime/debug.SetMemoryLimit), as corels serve sets it; 0: none")
 	flag.Parse()
 	if *memLimit > 0 {
 		debug.SetMemoryLimit(int64(*memLimit) << 20)

@@ -44,7 +44,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	logFile := fs.String("log", "", "write the server log to `FILE` (default: stderr)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	memLimit := fs.Int("memory-limit", 256, "soft memory limit in `MiB` (the GC works harder near it; 0: none; GOMEMLIMIT wins when set)")
+	memLimit := fs.Int("memory-limit", 160, "soft memory limit in `MiB` (the GC works harder near it; 0: none; GOMEMLIMIT wins when set)")
 	budget := fs.Duration("analysis-budget", 5*time.Second, "how long an analysis runs before the file is shown partial results (the analysis goes on)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole session to `FILE` (for measuring)")
 	cacheDir := fs.String("cache-dir", defaultCacheDir(), "keep the parsed headers' index in `DIR`, so a restarted server does not parse vmlinux.h again (empty: none)")
@@ -73,8 +73,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: lvl}))
 
-	// A cold parse of vmlinux.h allocates ~800 MB of short-lived garbage; a soft limit keeps
-	// the resident size of a long-lived server near the live heap.
+	// The live heap stays under ~60 MB (vmlinux.h indexed without a syntax tree, a target
+	// kernel's BTF, the open files' results); a soft limit keeps the resident size of a
+	// long-lived server near it instead of GOGC's multiple of it.
 	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(*memLimit) << 20)
 		// Between cold parses the live heap is small (~12 MB with vmlinux.h indexed) and
