@@ -3,8 +3,8 @@ package compiler
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"regexp"
+	"sort"
 	"strings"
 
 	"modernc.org/cc/v4"
