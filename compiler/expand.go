@@ -133,7 +133,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 		return same
 	}
 	if len(invs) == 0 {
-		same.guardFree = nestingBound(src, dirs, nil, nil, macroDefs(cfg, macros, src, dirs)) <= maxBracketDepth
+		same.guardFree = nestingBound(src, dirs, nil, nil, p.macroTable(cfg, src, dirs, "")) <= maxBracketDepth
 		return same
 	}
 
@@ -231,7 +231,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 	if defs.Len() > 0 {
 		m.macros += "#line 1 \"<expansions>\"\n" + defs.String()
 	}
-	m.guardFree = nestingBound(src, dirs, invs, repl, macroDefs(cfg, macros, src, dirs)) <= maxBracketDepth
+	m.guardFree = nestingBound(src, dirs, invs, repl, p.macroTable(cfg, src, dirs, "")) <= maxBracketDepth
 	return m
 }
 
@@ -681,31 +681,67 @@ type macroDef struct {
 
 var macroDefLine = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)(\()?(.*)$`)
 
-// macroDefs collects every definition a compile's preprocessor can see: the synthetic
-// sources', the reached header macros and the main file's own.
-func macroDefs(cfg *cc.Config, macros string, src []byte, dirs [][2]int) map[string][]macroDef {
-	defs := map[string][]macroDef{}
-	add := func(text string) {
-		for _, m := range macroDefLine.FindAllStringSubmatch(text, -1) {
-			repl := m[3]
-			if m[2] != "" {
-				// The parameter list is not part of the replacement.
-				if i := strings.IndexByte(repl, ')'); i >= 0 {
-					repl = repl[i+1:]
-				}
+// macroTable is every definition a compile's preprocessor can see: the synthetic sources'
+// and the preamble's (base, built once per preamble) and the main file's own (local).
+type macroTable struct{ base, local map[string][]macroDef }
+
+func (t macroTable) get(name string) ([]macroDef, bool) {
+	l, ok1 := t.local[name]
+	b, ok2 := t.base[name]
+	if ok1 && ok2 {
+		return append(append([]macroDef(nil), l...), b...), true
+	}
+	if ok1 {
+		return l, true
+	}
+	return b, ok2
+}
+
+// anyName reports whether some macro's name satisfies f.
+func (t macroTable) anyName(f func(string) bool) bool {
+	for _, m := range []map[string][]macroDef{t.local, t.base} {
+		for n := range m {
+			if f(n) {
+				return true
 			}
-			defs[m[1]] = append(defs[m[1]], macroDef{fn: m[2] != "", repl: repl})
 		}
 	}
-	builtin, pre := baseDirectivesJoined()
-	add(cfg.Predefined)
-	add(builtin)
-	add(pre)
-	add(macros)
-	for _, d := range dirs {
-		add(strings.ReplaceAll(string(src[d[0]:d[1]]), "\\\n", " "))
+	return false
+}
+
+// addDefines parses #define lines into defs.
+func addDefines(defs map[string][]macroDef, text string) {
+	for _, m := range macroDefLine.FindAllStringSubmatch(text, -1) {
+		repl := m[3]
+		if m[2] != "" {
+			// The parameter list is not part of the replacement.
+			if i := strings.IndexByte(repl, ')'); i >= 0 {
+				repl = repl[i+1:]
+			}
+		}
+		defs[m[1]] = append(defs[m[1]], macroDef{fn: m[2] != "", repl: repl})
 	}
-	return defs
+}
+
+// macroTable returns the table of a compile of the main file src (directives at dirs),
+// with the memoized macros' definitions (extra) among the local ones.
+func (p *preamble) macroTable(cfg *cc.Config, src []byte, dirs [][2]int, extra string) macroTable {
+	p.baseDefsOnce.Do(func() {
+		p.baseDefs = map[string][]macroDef{}
+		builtin, pre := baseDirectivesJoined()
+		addDefines(p.baseDefs, cfg.Predefined)
+		addDefines(p.baseDefs, builtin)
+		addDefines(p.baseDefs, pre)
+		for _, d := range p.defines {
+			addDefines(p.baseDefs, d)
+		}
+	})
+	local := map[string][]macroDef{}
+	addDefines(local, extra)
+	for _, d := range dirs {
+		addDefines(local, strings.ReplaceAll(string(src[d[0]:d[1]]), "\\\n", " "))
+	}
+	return macroTable{base: p.baseDefs, local: local}
 }
 
 // baseDirectivesJoined are baseDirectives with continuation lines joined.
@@ -720,7 +756,7 @@ var baseDirectivesJoined = sync.OnceValues(func() (string, string) {
 // (one whose replacement names no macro). It is unbounded (1<<30) when a token could
 // expand into anything else: an invocation compiled as written, a macro expanding to
 // macros, a paste that could make a macro's name.
-func nestingBound(src []byte, dirs [][2]int, invs []invocation, repl []string, defs map[string][]macroDef) int {
+func nestingBound(src []byte, dirs [][2]int, invs []invocation, repl []string, defs macroTable) int {
 	const unbounded = 1 << 30
 	starts := map[int]int{} // offset of a renamed invocation's name → its index
 	for i := range invs {
@@ -787,7 +823,7 @@ func nestingBound(src []byte, dirs [][2]int, invs []invocation, repl []string, d
 				stack = append(stack, open{invs[k].end, rd})
 				extra += rd
 				bound = max(bound, depth+extra)
-			} else if ds, isMacro := defs[name]; isMacro {
+			} else if ds, isMacro := defs.get(name); isMacro {
 				called := false
 				if t := skipBlank(src, j); t < len(src) && src[t] == '(' {
 					called = true
@@ -822,17 +858,15 @@ func nestingBound(src []byte, dirs [][2]int, invs []invocation, repl []string, d
 // macros it names are followed (a macro being expanded is not expanded again, as the hide
 // sets do); ok is false when it names a function-like macro, or pastes text that some
 // macro's name could start or end with.
-func replacementDepth(name, repl string, defs map[string][]macroDef) (int, bool) {
+func replacementDepth(name, repl string, defs macroTable) (int, bool) {
 	return replDepth(repl, defs, map[string]bool{name: true})
 }
 
-func replDepth(repl string, defs map[string][]macroDef, expanding map[string]bool) (int, bool) {
+func replDepth(repl string, defs macroTable, expanding map[string]bool) (int, bool) {
 	if strings.Contains(repl, "##") {
 		for _, part := range pastedTexts(repl) {
-			for name := range defs {
-				if strings.HasPrefix(name, part) || strings.HasSuffix(name, part) {
-					return 0, false
-				}
+			if defs.anyName(func(name string) bool { return strings.HasPrefix(name, part) || strings.HasSuffix(name, part) }) {
+				return 0, false
 			}
 		}
 	}
@@ -861,7 +895,7 @@ func replDepth(repl string, defs map[string][]macroDef, expanding map[string]boo
 			}
 			name := repl[i:j]
 			i = j - 1
-			ds, isMacro := defs[name]
+			ds, isMacro := defs.get(name)
 			if !isMacro || expanding[name] {
 				continue
 			}

@@ -224,13 +224,13 @@ func TestMemoNestingGuard(t *testing.T) {
 }
 
 func TestNestingBound(t *testing.T) {
-	defs := map[string][]macroDef{
+	defs := macroTable{base: map[string][]macroDef{
 		"FLAT":  {{repl: "((1))"}},
 		"CHAIN": {{repl: "(FLAT)"}},
 		"FN":    {{fn: true, repl: "(x)"}},
 		"LOOP":  {{repl: "(LOOP)"}},
 		"PASTE": {{fn: true, repl: "a ## b"}},
-	}
+	}}
 	cases := []struct {
 		src  string
 		want int
@@ -238,10 +238,10 @@ func TestNestingBound(t *testing.T) {
 		{"int x = (1);", 1},
 		{"int x = (FLAT);", 3},
 		{"int x = CHAIN;", 3},
-		{"int x = LOOP;", 1},               // not expanded again inside itself
-		{"int x = FN;", 0},                 // a function-like name alone
-		{"int x = FN(1);", 1 << 30},        // not renamed: anything
-		{"#define Z (((((\nint x;", 0},     // directives are not code
+		{"int x = LOOP;", 1},                // not expanded again inside itself
+		{"int x = FN;", 0},                  // a function-like name alone
+		{"int x = FN(1);", 1 << 30},         // not renamed: anything
+		{"#define Z (((((\nint x;", 0},      // directives are not code
 		{"int x = \"((((\"; /* (((( */", 0}, // nor literals and comments
 	}
 	for _, tc := range cases {
@@ -266,11 +266,11 @@ func TestReplacement(t *testing.T) {
 		{"int ______corels_arg0_(void)", "int ____ ## __corels_arg0_(void)", true},
 		{"__corels_arg0___corels_arg1_", "__corels_arg0_ ## __corels_arg1_", true},
 		{"x__corels_arg0_1", "x ## __corels_arg0_ ## 1", true},
-		{`"__corels_arg0_"`, "", false},   // stringified
-		{"bpf_core_read", "", false},      // a macro left
-		{"__corels_arg3_", "", false},     // no such argument
-		{"__corels_arg0x_", "", false},    // not a placeholder
-		{"\n#pragma x", "", false},        // a directive
+		{`"__corels_arg0_"`, "", false}, // stringified
+		{"bpf_core_read", "", false},    // a macro left
+		{"__corels_arg3_", "", false},   // no such argument
+		{"__corels_arg0x_", "", false},  // not a placeholder
+		{"\n#pragma x", "", false},      // a directive
 		{"sizeof(__corels_arg0_)", "sizeof(__corels_arg0_)", true},
 	}
 	for _, tc := range cases {

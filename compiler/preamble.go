@@ -92,6 +92,8 @@ type preamble struct {
 	fnLike         map[string]bool
 	baseMacrosOnce sync.Once
 	baseMacros     map[string]bool
+	baseDefsOnce   sync.Once
+	baseDefs       map[string][]macroDef
 }
 
 type fileStamp struct {
