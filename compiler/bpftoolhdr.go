@@ -446,7 +446,7 @@ func (o *overlayFS) pruneBpftool(flags *Flags, sources []cc.Source) (hdrs bpftoo
 			if sc.ok {
 				for i := range sc.decls {
 					d := &sc.decls[i]
-					d.refs = neededNames(string(data[d.start:d.end]))
+					d.refs = declNeededNames(string(data[d.start:d.end]))
 				}
 			}
 		}()

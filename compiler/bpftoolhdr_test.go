@@ -118,3 +118,22 @@ func TestScanBpftoolHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestDeclNeededNames(t *testing.T) {
+	cases := []struct{ text, want string }{
+		// A member named like a struct does not need that struct.
+		{"struct a {\n\tstruct module *module;\n\tstruct list_head tasks;\n\tpid_t pid;\n};", "a list_head pid_t"},
+		{"struct b {\n\tunsigned int flags: 3;\n\tchar comm[TASK_COMM_LEN];\n\tunion {\n\t\tint x;\n\t} u;\n};", "TASK_COMM_LEN b char int unsigned"},
+		{"typedef struct foo foo_t;", "foo typedef"},
+		// Before `)`, a name is kept: harmless, as parameter names name no declaration.
+		{"typedef int (*cb_t)(struct ctx *c, u32 n);", "cb_t int n typedef u32"},
+		// Not a type declaration: every identifier counts (`return x;` names x).
+		{"static inline int f(void) { return x; }", "f inline int return static void x"},
+		{"enum e {\n\tA = 1,\n\tB = A,\n};", "A B e"},
+	}
+	for _, tc := range cases {
+		if got := strings.Join(declNeededNames(tc.text), " "); got != tc.want {
+			t.Errorf("declNeededNames(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}

@@ -285,7 +285,7 @@ func indexDecl(ed *cc.ExternalDeclaration, h headerText, pragmas *pragmaRanges, 
 	}
 	d := &ppDecl{file: pos.Filename, line: pos.Line, preserve: preserve, text: text}
 	d.declares = declaredNames(ed)
-	d.refs = neededNames(d.text)
+	d.refs = declNeededNames(d.text)
 	if key != "" {
 		d = in.share(key, d)
 	}
@@ -444,9 +444,43 @@ func neededNames(text string) []string {
 	return out
 }
 
+// declNeededNames are the needed names of a declaration. In a type declaration (a
+// record, an enum, a typedef) the names that member and typedef declarators declare are
+// left out: `struct module *module;` names no declaration, but, counted as a use of the
+// tag, it pulled struct module's definition and its closure into every compile.
+func declNeededNames(text string) []string {
+	if !typeDeclaration(text) {
+		return neededNames(text)
+	}
+	uses := identUsesOf(text, true)
+	out := make([]string, 0, len(uses))
+	for id, ptrOnly := range uses {
+		if !ptrOnly {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// typeDeclaration: text declares a type and nothing with an initializer or a body.
+func typeDeclaration(text string) bool {
+	for _, kw := range []string{"struct", "union", "enum", "typedef"} {
+		if strings.HasPrefix(text, kw) && !isIdentByte(byteAt(text, len(kw))) {
+			return !strings.ContainsAny(text, "=\"'#/")
+		}
+	}
+	return false
+}
+
 // identUses maps each identifier of text to whether every use of it is `struct X *`
 // (or union). A byte scanner: regular expressions made indexing vmlinux.h ten times slower.
-func identUses(text string) map[string]bool {
+func identUses(text string) map[string]bool { return identUsesOf(text, false) }
+
+// identUsesOf is identUses; with skipDeclarators, the names declarators declare — an
+// identifier after another identifier, `*`, `)` or `}` and before `;`, `,`, `:` or `[` —
+// are left out.
+func identUsesOf(text string, skipDeclarators bool) map[string]bool {
 	uses := map[string]bool{}
 	prevTag := false // the previous identifier was struct or union
 	scanIdents(text, func(start, end int) {
@@ -459,6 +493,9 @@ func identUses(text string) map[string]bool {
 			prevTag = false
 			return
 		}
+		if skipDeclarators && !prevTag && declaratorName(text, start, end) {
+			return
+		}
 		isPtr := prevTag && pointerFollows(text, end)
 		prevTag = false
 		if only, seen := uses[id]; seen {
@@ -468,6 +505,23 @@ func identUses(text string) map[string]bool {
 		}
 	})
 	return uses
+}
+
+// declaratorName reports whether the identifier text[start:end] is the name a declarator
+// declares: after a type (an identifier, `*`, `)` or `}`) and before `;`, `,`, `:` or `[`.
+func declaratorName(text string, start, end int) bool {
+	j := end
+	for j < len(text) && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n') {
+		j++
+	}
+	if j >= len(text) || !strings.ContainsRune(";,:[", rune(text[j])) {
+		return false
+	}
+	i := start - 1
+	for i >= 0 && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n') {
+		i--
+	}
+	return i >= 0 && (isIdentByte(text[i]) || text[i] == '*' || text[i] == ')' || text[i] == '}')
 }
 
 // pointerFollows reports whether text continues at i with `*`, after white space and
