@@ -171,16 +171,24 @@ fuzz: $(VMLINUX_H)
 # `corels serve` and clangd-16 side by side (p50/p99, ratio), cold open on a first and a
 # second start (disk cache), peak RSS of each server; then the in-process numbers; then
 # edit → publishDiagnostics through the server in a go benchmark. bench-quick: 40 edits.
+# lsm.bpf.c and the tracer read the vmlinux.h of this machine's kernel (/sys/kernel/btf/vmlinux;
+# build/host/vmlinux.h, written by bpftool), or the test one where the kernel has no BTF.
 BENCH_EDITS ?= 200
 BENCH_FLAGS ?=
+HOST_VMLINUX_H = build/host/vmlinux.h
 .PHONY: bench bench-quick bench-deps
 bench-deps: deps-test
 	@command -v clangd-16 >/dev/null || (apt-get update && apt-get install -y clangd-16)
-bench: bench-deps $(VMLINUX_H) build
-	$(GO) run ./cmd/corels-bench -table -edits $(BENCH_EDITS) $(BENCH_FLAGS)
+$(HOST_VMLINUX_H): $(VMLINUX_H)
+	@mkdir -p $(dir $@)
+	if [ -r /sys/kernel/btf/vmlinux ]; then $(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp; \
+	else cp $(VMLINUX_H) $@.tmp; fi
+	mv $@.tmp $@
+bench: bench-deps $(HOST_VMLINUX_H) build
+	$(GO) run ./cmd/corels-bench -table -I $(dir $(HOST_VMLINUX_H)) -edits $(BENCH_EDITS) $(BENCH_FLAGS)
 	$(GO) test ./lsp -run '^$$' -bench EditLatency -benchtime 200x -benchmem
-bench-quick: bench-deps $(VMLINUX_H) build
-	$(GO) run ./cmd/corels-bench -table -edits 40 $(BENCH_FLAGS)
+bench-quick: bench-deps $(HOST_VMLINUX_H) build
+	$(GO) run ./cmd/corels-bench -table -I $(dir $(HOST_VMLINUX_H)) -edits 40 $(BENCH_FLAGS)
 
 # --- reliability (issue 8): the replay harness ---
 # Drives the real `corels serve` (bin/corels) over stdio with random edits, requests at
