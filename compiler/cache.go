@@ -355,6 +355,31 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	mainSrc := mainSource(src)
 	m := p.memoizedSource(cfg, mainSrc, macros, reached)
 	macros = m.macros
+	if m.defs != "" {
+		// cc sees the renamed text and the expansions, not the macros they came from:
+		// the declarations and macros it needs are those their names reach (and the
+		// names earlier rounds found missing).
+		body := map[string]bool{}
+		scanIdents(string(mainSrc), func(s, e int) { body[string(mainSrc[s:e])] = true })
+		seen := map[string]bool{}
+		list = list[:0]
+		add := func(n string) {
+			if !seen[n] {
+				seen[n] = true
+				list = append(list, n)
+			}
+		}
+		for n := range names {
+			if !body[n] {
+				add(n)
+			}
+		}
+		scanIdents(string(m.src), func(s, e int) { add(string(m.src[s:e])) })
+		scanIdents(m.defs, func(s, e int) { add(m.defs[s:e]) })
+		picked, reached = p.closure(list)
+		decls, macros = p.render(picked, reached)
+		macros += "#line 1 \"<expansions>\"\n" + m.defs
+	}
 	main := cc.Source{Name: u.path, Value: m.src}
 	sources := append(prunedBaseSources(cfg, reached),
 		cc.Source{Name: "<preamble>", Value: decls + macros},

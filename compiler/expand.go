@@ -227,9 +227,9 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 		renamed[i] = true
 		repl[i] = exps[i].text
 	}
-	m = memoized{src: out, macros: macros}
+	m = memoized{src: out, macros: macros, defs: defs.String()}
 	if defs.Len() > 0 {
-		m.macros += "#line 1 \"<expansions>\"\n" + defs.String()
+		m.macros += "#line 1 \"<expansions>\"\n" + m.defs
 	}
 	m.guardFree = nestingBound(src, dirs, invs, repl, p.macroTable(cfg, src, dirs, "")) <= maxBracketDepth
 	return m
@@ -239,6 +239,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 type memoized struct {
 	src    []byte
 	macros string
+	defs   string // the renamed invocations' macros: "" when none was renamed
 	// guardFree: the bracket nesting after expansion is known to stay within
 	// maxBracketDepth (nestingBound), so the nesting guard's preprocessing can be skipped.
 	guardFree bool
