@@ -83,11 +83,14 @@ func (inv *invocation) key() string {
 }
 
 // call is the invocation with placeholders for its arguments.
-func (inv *invocation) call() string {
+func (inv *invocation) call() string { return withPlaceholders(inv.name, inv.args) }
+
+// withPlaceholders is name(__corels_arg0_, ...): an invocation, or a macro's head.
+func withPlaceholders(name string, n int) string {
 	var b strings.Builder
-	b.WriteString(inv.name)
+	b.WriteString(name)
 	b.WriteByte('(')
-	for i := range inv.args {
+	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
@@ -207,18 +210,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 			}
 			used[name] = true
 			names[key] = name
-			defs.WriteString("#define ")
-			defs.WriteString(name)
-			defs.WriteByte('(')
-			for a := range inv.args {
-				if a > 0 {
-					defs.WriteByte(',')
-				}
-				defs.WriteString(placeholder(a))
-			}
-			defs.WriteString(") ")
-			defs.WriteString(exps[i].text)
-			defs.WriteByte('\n')
+			defs.WriteString("#define " + withPlaceholders(name, inv.args) + " " + exps[i].text + "\n")
 		}
 		if len(out) > 0 && &out[0] == &src[0] {
 			out = append([]byte(nil), src...)
@@ -338,13 +330,7 @@ func scanTokens(text string, fn func(start, end int, ident bool)) {
 		c := text[i]
 		switch {
 		case c == '"' || c == '\'':
-			j := i + 1
-			for j < len(text) && text[j] != c && text[j] != '\n' {
-				if text[j] == '\\' {
-					j++
-				}
-				j++
-			}
+			j := literalEnd(text, i)
 			j = min(j+1, len(text))
 			fn(i, j, false)
 			i = j
@@ -461,13 +447,7 @@ func scanInvocations(src []byte, isMacro func(string) bool) (invs []invocation, 
 			atLineStart = true
 			i++
 		case c == '"' || c == '\'':
-			j := i + 1
-			for j < len(src) && src[j] != c && src[j] != '\n' {
-				if src[j] == '\\' {
-					j++
-				}
-				j++
-			}
+			j := literalEnd(src, i)
 			i = j
 			if j < len(src) && src[j] == c {
 				i++
@@ -538,13 +518,7 @@ func invocationAt(src []byte, start, nameEnd int) (inv invocation, found bool) {
 		c := src[i]
 		switch {
 		case c == '"' || c == '\'':
-			j := i + 1
-			for j < len(src) && src[j] != c && src[j] != '\n' {
-				if src[j] == '\\' {
-					j++
-				}
-				j++
-			}
+			j := literalEnd(src, i)
 			i = j
 		case c == '/' && i+1 < len(src) && src[i+1] == '/':
 			for i < len(src) && src[i] != '\n' {
@@ -783,13 +757,7 @@ func nestingBound(src []byte, dirs [][2]int, invs []invocation, repl []string, d
 		c := src[i]
 		switch {
 		case c == '"' || c == '\'':
-			j := i + 1
-			for j < len(src) && src[j] != c && src[j] != '\n' {
-				if src[j] == '\\' {
-					j++
-				}
-				j++
-			}
+			j := literalEnd(src, i)
 			i = j + 1
 		case c == '/' && i+1 < len(src) && src[i+1] == '/':
 			for i < len(src) && src[i] != '\n' {
@@ -937,4 +905,18 @@ func pastedTexts(repl string) []string {
 		}
 	}
 	return out
+}
+
+// literalEnd is where the string or character literal opened at s[i] ends: at its closing
+// quote, or at the end of its line when it has none (as the preprocessor stops there).
+func literalEnd[T string | []byte](s T, i int) int {
+	c := s[i]
+	j := i + 1
+	for j < len(s) && s[j] != c && s[j] != '\n' {
+		if s[j] == '\\' {
+			j++
+		}
+		j++
+	}
+	return j
 }

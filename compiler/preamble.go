@@ -432,8 +432,10 @@ func declaredNames(ed *cc.ExternalDeclaration) []string {
 
 // neededNames are the identifiers of a declaration that may name another declaration,
 // except tags used only through pointers (`struct X *` needs no definition of X).
-func neededNames(text string) []string {
-	uses := identUses(text)
+func neededNames(text string) []string { return needed(identUses(text)) }
+
+// needed are the identifiers of uses not used only through pointers, sorted.
+func needed(uses map[string]bool) []string {
 	out := make([]string, 0, len(uses))
 	for id, ptrOnly := range uses {
 		if !ptrOnly {
@@ -452,15 +454,7 @@ func declNeededNames(text string) []string {
 	if !typeDeclaration(text) {
 		return neededNames(text)
 	}
-	uses := identUsesOf(text, true)
-	out := make([]string, 0, len(uses))
-	for id, ptrOnly := range uses {
-		if !ptrOnly {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out
+	return needed(identUsesOf(text, true))
 }
 
 // typeDeclaration: text declares a type and nothing with an initializer or a body.
@@ -558,13 +552,7 @@ func scanIdents(text string, fn func(start, end int)) {
 		c := text[i]
 		switch {
 		case c == '"' || c == '\'':
-			j := i + 1
-			for j < len(text) && text[j] != c && text[j] != '\n' {
-				if text[j] == '\\' {
-					j++
-				}
-				j++
-			}
+			j := literalEnd(text, i)
 			i = j + 1
 		case c == '/' && i+1 < len(text) && text[i+1] == '/':
 			for i < len(text) && text[i] != '\n' {
