@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -94,6 +95,7 @@ type preamble struct {
 	baseMacros     map[string]bool
 	baseDefsOnce   sync.Once
 	baseDefs       map[string][]macroDef
+	ptrMembers     sync.Map // decl index → pointerMembers
 }
 
 type fileStamp struct {
@@ -636,7 +638,9 @@ func (p *preamble) closure(names []string) ([]int, map[string]bool) {
 			queue = append(queue, n)
 		}
 	}
+	accessed := make(map[string]bool, len(names))
 	for _, n := range names {
+		accessed[n] = true
 		add(n)
 	}
 	picked := map[int]bool{}
@@ -661,6 +665,16 @@ func (p *preamble) closure(names []string) ([]int, map[string]bool) {
 			for _, r := range p.decls[i].refs {
 				add(r)
 			}
+			// A member the file names, declared `struct T *m`, is likely dereferenced
+			// (`BPF_CORE_READ(task, nsproxy, cgroup_ns, ...)`): T must be complete. Without
+			// this, each level of such a chain cost a retry on cc's error.
+			for member, tags := range p.pointerMembers(i) {
+				if accessed[member] {
+					for _, t := range tags {
+						add(t)
+					}
+				}
+			}
 		}
 	}
 	out := make([]int, 0, len(picked))
@@ -669,6 +683,27 @@ func (p *preamble) closure(names []string) ([]int, map[string]bool) {
 	}
 	sort.Ints(out)
 	return out, need
+}
+
+var pointerMember = regexp.MustCompile(`\b(?:struct|union)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?:const\s*|volatile\s*)*\*[\s*]*(?:const\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*[;,\[]`)
+
+// pointerMembers maps the names of a record definition's members declared as pointers to
+// records to those records' tags (cached: declarations do not change).
+func (p *preamble) pointerMembers(i int) map[string][]string {
+	if v, ok := p.ptrMembers.Load(i); ok {
+		return v.(map[string][]string)
+	}
+	var out map[string][]string
+	if text := p.decls[i].text; strings.IndexByte(text, '{') >= 0 && typeDeclaration(text) {
+		for _, m := range pointerMember.FindAllStringSubmatch(text, -1) {
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[m[2]] = append(out[m[2]], m[1])
+		}
+	}
+	p.ptrMembers.Store(i, out)
+	return out
 }
 
 // pastedFrom lists the names that are prefix followed by upper-case letters, digits and
