@@ -480,6 +480,11 @@ func scanInvocations(src []byte, isMacro func(string) bool) (invs []invocation, 
 					}
 					invs = append(invs, inv)
 					open = append(open, len(invs)-1)
+					if len(open) > maxBracketDepth {
+						// Deeper than cc will take anyway (the guard says so), and each
+						// level rescans its arguments: no memo.
+						return nil, nil, false
+					}
 				}
 			}
 			i = j

@@ -327,3 +327,23 @@ func TestScanInvocations(t *testing.T) {
 		t.Error("an invocation after a #define has the key of one before it")
 	}
 }
+
+// TestMemoDeepInvocations: each nesting level of invocations rescans its arguments, so the
+// scan gives up past clang's bracket depth instead of going quadratic; the compile still
+// reports the file's error.
+func TestMemoDeepInvocations(t *testing.T) {
+	const n = 20000
+	body := "#define F(x) x\nint y = " + strings.Repeat("F(", n) + "1" + strings.Repeat(")", n) + ";\n"
+	src := []byte(memoHead + body)
+	if _, _, ok := scanInvocations(src, func(name string) bool { return name == "F" }); ok {
+		t.Fatal("scanInvocations took 20000 nested invocations")
+	}
+	in := Input{Path: filepath.Join(t.TempDir(), "deep.bpf.c"), Source: src, Flags: corpusFlags(t)}
+	res, err := NewCache().Compile(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := summary(res); !strings.Contains(s, "nesting level exceeded") && !strings.Contains(s, "macro expansion limit exceeded") {
+		t.Errorf("no error for 20000 nested invocations:\n%s", s)
+	}
+}
