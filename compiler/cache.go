@@ -359,8 +359,6 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		// cc sees the renamed text and the expansions, not the macros they came from:
 		// the declarations and macros it needs are those their names reach (and the
 		// names earlier rounds found missing).
-		body := map[string]bool{}
-		scanIdents(string(mainSrc), func(s, e int) { body[string(mainSrc[s:e])] = true })
 		seen := map[string]bool{}
 		list = list[:0]
 		add := func(n string) {
@@ -369,11 +367,11 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 				list = append(list, n)
 			}
 		}
-		for n := range names {
-			if !body[n] {
-				add(n)
-			}
+		c.mu.Lock()
+		for n := range c.learned[u.path] {
+			add(n)
 		}
+		c.mu.Unlock()
 		scanIdents(string(m.src), func(s, e int) { add(string(m.src[s:e])) })
 		scanIdents(m.defs, func(s, e int) { add(m.defs[s:e]) })
 		picked, reached = p.closure(list)

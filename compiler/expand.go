@@ -37,9 +37,8 @@ const placeholderPrefix = "__corels_arg"
 // expansion is one memoized invocation shape: a macro, its number of arguments, and the
 // directives of the main file before it.
 type expansion struct {
-	text  string // the expansion, arguments as placeholders
-	arity int
-	ok    bool // false: the invocation is compiled as written
+	text string // the expansion, arguments as placeholders
+	ok   bool   // false: the invocation is compiled as written
 }
 
 // expansionMemo holds a preamble's expansions. Keys: see invocation.key.
@@ -72,7 +71,7 @@ func (m *expansionMemo) put(key string, e *expansion) {
 type invocation struct {
 	name       string
 	start      int // offset of the name
-	open, end  int // offsets of '(' and just after the matching ')'
+	end        int // just after the matching ')'
 	args       int // number of arguments (0 for "()")
 	directives [32]byte
 	outer      int // index of the innermost invocation whose arguments hold this one, -1
@@ -124,9 +123,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 	}
 	fnLike := p.fnLikeMacros()
 	local := map[string]bool{} // function-like macros the main file defines
-	all := map[string]bool{}   // every macro name a compile can see: what may not remain
 	for _, m := range defineName.FindAllSubmatch(src, -1) {
-		all[string(m[1])] = true
 		if len(m[2]) > 0 {
 			local[string(m[1])] = true
 		}
@@ -135,8 +132,11 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 	if !ok {
 		return same
 	}
+	// Every macro a compile can see: what may not remain in an expansion, nor be taken
+	// for a synthetic name.
+	table := p.macroTable(cfg, src, dirs)
 	if len(invs) == 0 {
-		same.guardFree = nestingBound(src, dirs, nil, nil, p.macroTable(cfg, src, dirs, "")) <= maxBracketDepth
+		same.guardFree = nestingBound(src, dirs, nil, nil, table) <= maxBracketDepth
 		return same
 	}
 
@@ -154,17 +154,11 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 		}
 	}
 	if len(missing) > 0 {
-		for n := range p.macroNames(cfg) {
-			all[n] = true
-		}
-		for _, m := range defineName.FindAllStringSubmatch(macros, -1) {
-			all[m[1]] = true
-		}
 		got := expandInvocations(cfg, src, macros, dirs, invs, missing)
 		for _, i := range missing {
-			e := &expansion{arity: invs[i].args}
+			e := &expansion{}
 			if text, ok := got[i]; ok && text != invs[i].call() {
-				e.text, e.ok = replacement(text, invs[i].args, all)
+				e.text, e.ok = replacement(text, invs[i].args, table.has)
 			}
 			if _, active := got[i]; active {
 				// An invocation in a skipped conditional block was not expanded: it may be
@@ -201,7 +195,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 			for {
 				name, ok = syntheticName(serial, len(inv.name))
 				serial++
-				if !ok || !all[name] && !reached[name] && !used[name] {
+				if !ok || !table.has(name) && !reached[name] && !used[name] {
 					break
 				}
 			}
@@ -223,7 +217,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 	if defs.Len() > 0 {
 		m.macros += "#line 1 \"<expansions>\"\n" + m.defs
 	}
-	m.guardFree = nestingBound(src, dirs, invs, repl, p.macroTable(cfg, src, dirs, "")) <= maxBracketDepth
+	m.guardFree = nestingBound(src, dirs, invs, repl, table) <= maxBracketDepth
 	return m
 }
 
@@ -259,7 +253,7 @@ func syntheticName(n, size int) (string, bool) {
 // other text (BPF_KPROBE's ____##name) is pasted again by the replacement list, so the
 // argument is pasted as in the original; a placeholder inside a literal (stringified), or a
 // macro name left (it could expand with tokens that follow the invocation), is refused.
-func replacement(text string, arity int, macros map[string]bool) (string, bool) {
+func replacement(text string, arity int, isMacro func(string) bool) (string, bool) {
 	if strings.Contains(text, "\n#") {
 		return "", false
 	}
@@ -281,7 +275,7 @@ func replacement(text string, arity int, macros map[string]bool) (string, bool) 
 				b.WriteString(strings.Join(parts, " ## "))
 				last = end
 			}
-		case ident && macros[tok]:
+		case ident && isMacro(tok):
 			ok = false
 		case !ident && strings.Contains(tok, placeholderPrefix):
 			ok = false
@@ -515,7 +509,7 @@ func invocationAt(src []byte, start, nameEnd int) (inv invocation, found bool) {
 	if i >= len(src) || src[i] != '(' {
 		return inv, false
 	}
-	inv = invocation{name: string(src[start:nameEnd]), start: start, open: i}
+	inv = invocation{name: string(src[start:nameEnd]), start: start}
 	depth := 0
 	argStart := i + 1
 	var args []string
@@ -636,23 +630,6 @@ func (p *preamble) fnLikeMacros() map[string]bool {
 	return p.fnLike
 }
 
-// macroNames are the macros of the synthetic sources before any file.
-func (p *preamble) macroNames(cfg *cc.Config) map[string]bool {
-	p.baseMacrosOnce.Do(func() {
-		p.baseMacros = map[string]bool{}
-		builtin, pre := baseDirectives()
-		for _, s := range []string{cfg.Predefined, builtin, pre} {
-			for _, m := range defineName.FindAllStringSubmatch(s, -1) {
-				p.baseMacros[m[1]] = true
-			}
-		}
-		for n := range p.defines {
-			p.baseMacros[n] = true
-		}
-	})
-	return p.baseMacros
-}
-
 // macroDef is one definition of a macro: function-like or not, and its replacement list.
 type macroDef struct {
 	fn   bool
@@ -675,6 +652,11 @@ func (t macroTable) get(name string) ([]macroDef, bool) {
 		return l, true
 	}
 	return b, ok2
+}
+
+func (t macroTable) has(name string) bool {
+	_, ok := t.get(name)
+	return ok
 }
 
 // anyName reports whether some macro's name satisfies f.
@@ -703,9 +685,8 @@ func addDefines(defs map[string][]macroDef, text string) {
 	}
 }
 
-// macroTable returns the table of a compile of the main file src (directives at dirs),
-// with the memoized macros' definitions (extra) among the local ones.
-func (p *preamble) macroTable(cfg *cc.Config, src []byte, dirs [][2]int, extra string) macroTable {
+// macroTable returns the table of a compile of the main file src (directives at dirs).
+func (p *preamble) macroTable(cfg *cc.Config, src []byte, dirs [][2]int) macroTable {
 	p.baseDefsOnce.Do(func() {
 		p.baseDefs = map[string][]macroDef{}
 		builtin, pre := baseDirectivesJoined()
@@ -717,7 +698,6 @@ func (p *preamble) macroTable(cfg *cc.Config, src []byte, dirs [][2]int, extra s
 		}
 	})
 	local := map[string][]macroDef{}
-	addDefines(local, extra)
 	for _, d := range dirs {
 		addDefines(local, strings.ReplaceAll(string(src[d[0]:d[1]]), "\\\n", " "))
 	}

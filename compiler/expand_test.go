@@ -274,7 +274,7 @@ func TestReplacement(t *testing.T) {
 		{"sizeof(__corels_arg0_)", "sizeof(__corels_arg0_)", true},
 	}
 	for _, tc := range cases {
-		got, ok := replacement(tc.text, 2, macros)
+		got, ok := replacement(tc.text, 2, func(n string) bool { return macros[n] })
 		if ok != tc.ok || ok && got != tc.want {
 			t.Errorf("replacement(%q) = %q, %v; want %q, %v", tc.text, got, ok, tc.want, tc.ok)
 		}

@@ -88,14 +88,12 @@ type preamble struct {
 	err       error               // the preamble itself does not compile
 	diags     []Diagnostic
 
-	memo           expansionMemo // see expand.go
-	fnLikeOnce     sync.Once
-	fnLike         map[string]bool
-	baseMacrosOnce sync.Once
-	baseMacros     map[string]bool
-	baseDefsOnce   sync.Once
-	baseDefs       map[string][]macroDef
-	ptrMembers     sync.Map // decl index → pointerMembers
+	memo         expansionMemo // see expand.go
+	fnLikeOnce   sync.Once
+	fnLike       map[string]bool
+	baseDefsOnce sync.Once
+	baseDefs     map[string][]macroDef
+	ptrMembers   sync.Map // decl index → pointerMembers
 }
 
 type fileStamp struct {
