@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -22,13 +23,15 @@ type Cache struct {
 	mu        sync.Mutex
 	preambles map[string]*preambleSlot
 	learned   map[string]map[string]bool // main file → names found needed by retries
+	last      map[string]*lastCompile    // main file → its last error-free compile (reuse.go)
+	noReuse   bool                       // tests: every compile is a whole one
 	intern    *interner
 	building  chan struct{} // one preamble build at a time: see preamble
 	clock     atomic.Int64  // orders preamble uses, for eviction
 	disk      *diskCache    // nil: preambles are not kept on disk
 	stores    sync.WaitGroup
 
-	stats struct{ full, pruned, fallbacks, retries, builds, diskLoads, diskStores atomic.Int64 }
+	stats struct{ full, pruned, reused, fallbacks, retries, builds, diskLoads, diskStores atomic.Int64 }
 }
 
 type preambleSlot struct {
@@ -55,6 +58,7 @@ const maxPreambles = 12
 type CacheStats struct {
 	Full      int64 // compiles without a preamble worth caching (no #include), or whose preamble fails
 	Pruned    int64 // compiles that used a pruned preamble
+	Reused    int64 // compiles of one edited function, the rest of the last result reused (reuse.go)
 	Fallbacks int64 // pruned compiles that could not resolve a name and were redone in full
 	Retries   int64 // pruned compiles redone with more declarations
 	Builds    int64 // preambles parsed and indexed
@@ -76,7 +80,7 @@ type CacheOptions struct {
 func NewCache() *Cache { return NewCacheWith(CacheOptions{}) }
 
 func NewCacheWith(o CacheOptions) *Cache {
-	c := &Cache{preambles: map[string]*preambleSlot{}, learned: map[string]map[string]bool{}, intern: newInterner(),
+	c := &Cache{preambles: map[string]*preambleSlot{}, learned: map[string]map[string]bool{}, last: map[string]*lastCompile{}, intern: newInterner(),
 		building: make(chan struct{}, 1)}
 	if o.Dir != "" {
 		log := o.Log
@@ -93,7 +97,7 @@ func (c *Cache) Flush() { c.stores.Wait() }
 
 func (c *Cache) Stats() CacheStats {
 	return CacheStats{
-		Full: c.stats.full.Load(), Pruned: c.stats.pruned.Load(), Fallbacks: c.stats.fallbacks.Load(),
+		Full: c.stats.full.Load(), Pruned: c.stats.pruned.Load(), Reused: c.stats.reused.Load(), Fallbacks: c.stats.fallbacks.Load(),
 		Retries: c.stats.retries.Load(), Builds: c.stats.builds.Load(),
 		DiskLoads: c.stats.diskLoads.Load(), DiskStores: c.stats.diskStores.Load(),
 	}
@@ -126,31 +130,64 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return u.recovering(func(v *unit) (*Result, error) { return c.compileUnit(ctx, v) })
+	if !c.noReuse {
+		if res, next, ok := c.reuse(ctx, u); ok {
+			c.stats.reused.Add(1)
+			c.remember(u.path, next)
+			return res, nil
+		}
+	}
+	var first *lastCompile
+	res, err := u.recovering(func(v *unit) (*Result, error) {
+		end, text := preambleText(v.src)
+		res, sums, p, err := c.compileUnit(ctx, v, end, text, nil)
+		if v == u && err == nil && sums != nil {
+			first = &lastCompile{src: mainSource(u.src), p: p, res: res, sums: sums.funcs, defined: sums.defined}
+		}
+		return res, err
+	})
+	if err == nil && first != nil && first.res == res && len(res.Diagnostics) == 0 {
+		first.reach = reachedRecords(res.Relocations, nil)
+		reachedExterns(res.Externs, first.reach)
+		c.remember(u.path, first)
+	} else {
+		c.remember(u.path, nil)
+	}
+	return res, err
 }
 
-// compileUnit is one compile of Compile's recovery rounds.
-func (c *Cache) compileUnit(ctx context.Context, u *unit) (*Result, error) {
-	end := preambleEnd(u.src)
-	// Blank lines after the directives are not part of the preamble's identity: a body
-	// blanked by error recovery, or deleted while typing, keeps the same preamble.
-	text := string(u.src[:end])
+// preambleText is the main file's leading directives, the preamble's identity: blank
+// lines after them do not count, so that a body blanked by error recovery, or deleted
+// while typing, keeps the same preamble.
+func preambleText(src []byte) (end int, text string) {
+	end = preambleEnd(src)
+	text = string(src[:end])
 	if trimmed := strings.TrimRight(text, " \t\r\n\f\v"); len(trimmed) < len(text) && strings.Contains(text[len(trimmed):], "\n") {
 		text = trimmed + "\n"
 	}
-	if !strings.Contains(text, "include") {
+	return end, text
+}
+
+// hasInclude: a preamble without an #include is not worth caching.
+func hasInclude(text string) bool { return strings.Contains(text, "include") }
+
+// compileUnit is one compile of Compile's recovery rounds; in, when set, is a compile
+// with all bodies but one blanked (reuse.go). A pruned compile also returns the
+// functions' summaries and its preamble, what the next edit can be reused from.
+func (c *Cache) compileUnit(ctx context.Context, u *unit, end int, text string, in *reuseInputs) (*Result, *summaries, *preamble, error) {
+	if !hasInclude(text) {
 		c.stats.full.Add(1)
-		return u.compileFull(), nil
+		return u.compileFull(), nil, nil, nil
 	}
 	p, err := c.preamble(ctx, u, text)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if p.err != nil {
 		// The headers themselves do not compile (a missing include, say): the full run
 		// reports it at the #include of the main file.
 		c.stats.full.Add(1)
-		return u.compileFull(), nil
+		return u.compileFull(), nil, nil, nil
 	}
 	body := u.src[end:]
 	names := map[string]bool{}
@@ -163,16 +200,22 @@ func (c *Cache) compileUnit(ctx context.Context, u *unit) (*Result, error) {
 	c.mu.Unlock()
 	for round := 0; ; round++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
-		res, missing := c.compilePruned(u, p, end, names)
+		res, sums, missing := c.compilePruned(u, p, end, names, in)
 		if len(missing) == 0 {
-			c.stats.pruned.Add(1)
-			return res, nil
+			if in == nil {
+				c.stats.pruned.Add(1)
+			}
+			return res, sums, p, nil
+		}
+		if in != nil {
+			// What a compile of one body lacks is not what the file lacks: nothing learned.
+			return nil, nil, nil, errNoReuse
 		}
 		if round == maxRetries {
 			c.stats.fallbacks.Add(1)
-			return u.compileFull(), nil
+			return u.compileFull(), nil, nil, nil
 		}
 		c.stats.retries.Add(1)
 		c.mu.Lock()
@@ -332,50 +375,45 @@ func preambleKey(u *unit, text string) string {
 
 // compilePruned type-checks the main file after the declarations that names reach. When
 // an error shows that a needed declaration was left out, it returns the names to add.
-func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bool) (*Result, []string) {
+func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bool, in *reuseInputs) (*Result, *summaries, []string) {
 	list := make([]string, 0, len(names))
 	for n := range names {
 		list = append(list, n)
 	}
-	picked, reached := p.closure(list)
-	decls, macros := p.render(picked, reached)
-
 	res := &Result{Path: u.path, Flags: u.flags}
 	var pragmas pragmaRanges
 	cfg, err := newConfig(u.flags, u.fsys, pragmas.handle)
 	if err != nil {
-		return u.compileFull(), nil
+		return u.compileFull(), nil, nil
 	}
 	// The preamble's own lines are blanked (newlines kept) so offsets in the main file stay.
 	src := append([]byte(nil), u.src...)
 	blank(src, 0, end)
-	// cc reads the main file with its macro invocations renamed to their memoized
-	// expansions (expand.go); everything after it reads the file as written, at the same
-	// offsets.
 	mainSrc := mainSource(src)
-	m := p.memoizedSource(cfg, mainSrc, macros, reached)
-	macros = m.macros
-	if m.defs != "" {
-		// cc sees the renamed text and the expansions, not the macros they came from:
-		// the declarations and macros it needs are those their names reach (and the
-		// names earlier rounds found missing).
-		seen := map[string]bool{}
-		list = list[:0]
-		add := func(n string) {
-			if !seen[n] {
-				seen[n] = true
-				list = append(list, n)
+	picked, reached, decls, macros, m := c.closureOf(cfg, u.path, p, mainSrc, list)
+	// Which records the header declarations complete shows in the local types of the
+	// relocations. A compile of one function body (reuse.go) has the declarations its own
+	// text reaches, but reuse needs the whole text's to complete the records its reused
+	// relocations reach as the last compile's did.
+	defined := p.definedRecords(picked)
+	if in != nil {
+		whole := append([]byte(nil), in.whole...)
+		blank(whole, 0, end)
+		var wholeNames []string
+		scanIdents(string(whole[end:]), func(s, e int) { wholeNames = append(wholeNames, string(whole[end+s:end+e])) })
+		wholePicked, wholeReached, _, _, _ := c.closureOf(cfg, u.path, p, mainSource(whole), wholeNames)
+		if reached["__COUNTER__"] || wholeReached["__COUNTER__"] {
+			return &Result{}, nil, nil // blanking bodies would change what it counts
+		}
+		defined = p.definedRecords(wholePicked)
+		for n := range in.reach {
+			if defined[n] != in.defined[n] {
+				return &Result{}, nil, nil
 			}
 		}
-		c.mu.Lock()
-		for n := range c.learned[u.path] {
-			add(n)
-		}
-		c.mu.Unlock()
-		scanIdents(string(m.src), func(s, e int) { add(string(m.src[s:e])) })
-		scanIdents(m.defs, func(s, e int) { add(m.defs[s:e]) })
-		picked, reached = p.closure(list)
-		decls, macros = p.render(picked, reached)
+		in.definedNow = defined
+	}
+	if m.defs != "" {
 		macros += "#line 1 \"<expansions>\"\n" + m.defs
 	}
 	main := cc.Source{Name: u.path, Value: m.src}
@@ -391,17 +429,90 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	if err != nil {
 		diags := parseErrors(err, u.path, mainSrc)
 		if missing := p.missingNames(diags, names); len(missing) > 0 {
-			return nil, missing
+			return nil, nil, missing
 		}
 		res.Diagnostics = append(res.Diagnostics, diags...)
-		return res, nil
+		return res, nil, nil
 	}
 	pragmas.finish()
-	extract(res, newExtractor(ast, u.path, mainSrc, &pragmas, nil), p.funcs)
+	x := newExtractor(ast, u.path, mainSrc, &pragmas, nil)
+	x.reuse = in
+	extract(res, x, p.funcs)
 	res.FallbacksUsed = p.fallbacks
 	p.addDefined(res)
-	return res, nil
+	return res, &summaries{x.summaries, defined}, nil
 }
+
+// definesRecord reports whether a header of the preamble defines a record or enum named n.
+func (p *preamble) definesRecord(n string) bool {
+	for _, i := range p.byName[n] {
+		if strings.IndexByte(p.decls[i].text, '{') >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// closureOf is what a compile of src (the main file as cc scans it, its preamble blanked)
+// needs of the preamble: the declarations and macros names reach, with the names of the
+// learned, and with the invocations memoized (expand.go), what the renamed text and the
+// expansions reach instead, since cc sees those and not the macros they came from.
+func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, names []string) (picked []int, reached map[string]bool, decls, macros string, m memoized) {
+	c.mu.Lock()
+	for n := range c.learned[path] {
+		names = append(names, n)
+	}
+	c.mu.Unlock()
+	picked, reached = p.closure(names)
+	decls, macros = p.render(picked, reached)
+	m = p.memoizedSource(cfg, src, macros, reached)
+	macros = m.macros
+	if m.defs != "" {
+		seen := map[string]bool{}
+		list := names[:0:0]
+		add := func(n string) {
+			if !seen[n] {
+				seen[n] = true
+				list = append(list, n)
+			}
+		}
+		c.mu.Lock()
+		for n := range c.learned[path] {
+			add(n)
+		}
+		c.mu.Unlock()
+		scanIdents(string(m.src), func(s, e int) { add(string(m.src[s:e])) })
+		scanIdents(m.defs, func(s, e int) { add(m.defs[s:e]) })
+		picked, reached = p.closure(list)
+		decls, macros = p.render(picked, reached)
+	}
+	return picked, reached, decls, macros, m
+}
+
+// summaries are what a compile leaves for reusing it (reuse.go).
+type summaries struct {
+	funcs   []*funcSummary
+	defined map[string]bool // the records (and enums) it was compiled with: definedRecords
+}
+
+// definedRecords names what the record and enum definitions among picked declarations
+// define. A local type (the BTF of a relocation's root) reaches records by pointer,
+// complete or not depending on whether their definition was picked; everything else it
+// reaches is picked whenever it is reached.
+func (p *preamble) definedRecords(picked []int) map[string]bool {
+	out := map[string]bool{}
+	for _, i := range picked {
+		if d := p.decls[i]; strings.IndexByte(d.text, '{') >= 0 {
+			for _, n := range d.declares {
+				out[n] = true
+			}
+		}
+	}
+	return out
+}
+
+// errNoReuse: the compile of one function could not be completed the way reuse needs.
+var errNoReuse = errors.New("no reuse")
 
 var (
 	undefinedName = regexp.MustCompile(`undefined(?: type name)?: ([A-Za-z_][A-Za-z0-9_]*)`)

@@ -43,6 +43,12 @@ type extractor struct {
 	sections map[string]string          // function → SEC() from any of its declarations
 	callers  map[string]map[string]bool // callee → callers, from the bodies walked
 	diags    []Diagnostic
+
+	// reuse, when set, is what the functions whose bodies were blanked give the one
+	// compiled (reuse.go); summaries is what addFacts found each function gives the others.
+	reuse       *reuseInputs
+	summaries   []*funcSummary
+	headerNames map[string]bool // the functions defined in headers
 }
 
 // srcFile is a file whose function bodies are walked, with its text as cc scanned it.
@@ -128,6 +134,13 @@ func (x *extractor) relocations(given []*headerFunc) []Relocation {
 				x.callers[c][h.name] = true
 			}
 		}
+	}
+	x.headerNames = map[string]bool{}
+	for _, h := range funcs {
+		x.headerNames[h.name] = true
+	}
+	if x.reuse != nil {
+		x.reuse.addCallers(x.callers)
 	}
 	x.relocs = append(x.relocs, x.emitted(funcs)...)
 	for i := range x.relocs {

@@ -130,6 +130,9 @@ func (x *extractor) addFacts(res *Result) {
 	}()
 	w := newFactWalker(x)
 	w.functions()
+	if x.reuse != nil {
+		w.inherited = map[string][]Guard{x.reuse.fn: x.reuse.inherited}
+	}
 	res.Facts.Funcs = w.funcList()
 	res.Facts.Defined = w.defined()
 	for _, fi := range w.order {
@@ -139,6 +142,7 @@ func (x *extractor) addFacts(res *Result) {
 	res.Facts.DirectReads = w.directReads()
 	res.Facts.Pointers = w.prov().pointerVars()
 	w.attach(res.Relocations)
+	x.summaries = w.summaries()
 }
 
 // factWalker holds what the fact passes learn about the main file's functions.

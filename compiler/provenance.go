@@ -144,6 +144,9 @@ type provWalker struct {
 	sites     map[slotKey][]provSite
 	retSites  map[string][]provSite
 	callbacks map[string]bool
+	cbFrom    map[string][]string // caller → the callbacks it passes
+
+	converged bool // the last pass changed nothing
 }
 
 // prov computes the provenance of every local of the main file's functions, once.
@@ -161,16 +164,20 @@ func (w *factWalker) prov() *provWalker {
 			pw.locals[fi] = append(pw.locals[fi], p)
 		}
 	}
-	const maxPasses = 8
+	const maxPasses = 32
 	for pass := 0; pass < maxPasses; pass++ {
-		pw.sites, pw.retSites, pw.callbacks = map[slotKey][]provSite{}, map[string][]provSite{}, map[string]bool{}
+		pw.sites, pw.retSites, pw.callbacks, pw.cbFrom = map[slotKey][]provSite{}, map[string][]provSite{}, map[string]bool{}, map[string][]string{}
 		for _, fi := range w.order {
 			if fi.def.CompoundStatement != nil {
 				pw.scan(fi, pass == 0)
 			}
 		}
 		vals, rets := pw.resolve()
+		if r := w.x.reuse; r != nil {
+			r.inject(pw, vals, rets)
+		}
 		if maps.Equal(vals, pw.vals) && maps.Equal(rets, pw.rets) {
+			pw.converged = true
 			break
 		}
 		pw.vals, pw.rets = vals, rets
@@ -398,6 +405,7 @@ func (pw *provWalker) call(fi *fnInfo, n *cc.PostfixExpression) {
 	if cb, ok := callbackHelpers[name]; ok && cb.fn < len(args) {
 		if target := w.fns[identName(stripCasts(args[cb.fn]))]; target != nil {
 			pw.callbacks[target.name] = true
+			pw.cbFrom[fi.name] = append(pw.cbFrom[fi.name], target.name)
 			for i, p := range params(target.def.Declarator) {
 				if i >= len(cb.params) {
 					break

@@ -1,0 +1,861 @@
+package compiler
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+
+	"github.com/cilium/ebpf/btf"
+)
+
+// Function-level reuse: an edit inside one function's body costs that function, not the
+// file. The Cache keeps, per main file, its last error-free result with a summary of what
+// each function gives the others and gets from them (funcSummary). When the next text
+// differs from it only inside one body, the file is compiled with every other body blanked
+// (lines and directives kept, so positions and macros hold), the blanked functions' part in
+// the cross-function passes put back from their summaries (reuseInputs), and the edited
+// function's own part spliced into the last result, whose other parts are shifted past the
+// edit. The splice is taken only when the edited function still gives the others exactly
+// what it gave them (its calls, the guards at them, the values it passes, what it
+// returns): then nothing outside it can have changed, and the result equals a whole
+// compile's (TestReuseEqualsPruned replays typing on every corpus program to hold it).
+// Anything else — an error, a directive or comment delimiter in the edit, a changed call —
+// compiles the whole file as before.
+
+// funcSummary is what one function of the main file gives the others and gets from them,
+// in the terms the fact passes join across functions.
+type funcSummary struct {
+	name      string
+	body      span // from `{` to after `}` in the main file; {-1, -1}: not written there
+	cond      bool // an inline `{ return C; }`: its callers' guards read its body
+	converged bool // the provenance passes reached their fixpoint
+
+	callees   []string     // the functions of the file and its headers it calls, sorted
+	sites     []guardSite  // its calls of main-file functions, by callee, with the guards there
+	gives     []paramValue // values it passes to parameters, by callee and parameter
+	callbacks []string     // functions it passes as callbacks, in order
+	ret       Provenance   // the join of its returns (hasRet: it has some)
+	hasRet    bool
+
+	params    []paramValue // its parameters' values
+	inherited []Guard      // the checks that hold at every call of it
+}
+
+type guardSite struct {
+	callee string
+	guards []Guard
+}
+
+// paramValue is a parameter's value; for a gift, whose parameter (callee, param).
+type paramValue struct {
+	callee string
+	param  int
+	p      Provenance
+	set    bool
+}
+
+// summaries computes every function's summary; it runs at the end of addFacts.
+func (w *factWalker) summaries() []*funcSummary {
+	x, pw := w.x, w.prov()
+	out := make([]*funcSummary, 0, len(w.order))
+	byName := map[string]*funcSummary{}
+	paramIndex := map[any]int{}
+	for _, fi := range w.order {
+		s := &funcSummary{name: fi.name, body: span{-1, -1}, cond: fi.fn.Inline && fi.ret != nil, converged: pw.converged}
+		if b := fi.fn.Body; b.Start.File == x.path {
+			s.body = span{b.Start.Offset, b.End.Offset}
+		}
+		for i, p := range params(fi.def.Declarator) {
+			paramIndex[p] = i
+			v, ok := pw.vals[slotKey{p, ""}]
+			s.params = append(s.params, paramValue{p: v, set: ok})
+		}
+		s.ret, s.hasRet = pw.rets[fi.name]
+		s.inherited = w.inheritedGuards(fi.name, map[string]bool{})
+		s.callbacks = pw.cbFrom[fi.name]
+		out = append(out, s)
+		byName[fi.name] = s
+	}
+	for callee, callers := range x.callers {
+		if w.fns[callee] == nil && !x.headerNames[callee] {
+			continue // a helper: no code of the file's
+		}
+		for caller := range callers {
+			if s := byName[caller]; s != nil {
+				s.callees = append(s.callees, callee)
+			}
+		}
+	}
+	callees := make([]string, 0, len(w.sites))
+	for callee := range w.sites {
+		callees = append(callees, callee)
+	}
+	sort.Strings(callees)
+	for _, callee := range callees {
+		for _, site := range w.sites[callee] {
+			if s, fi := byName[site.caller], w.fns[site.caller]; s != nil && fi != nil {
+				s.sites = append(s.sites, guardSite{callee, w.regionGuards(fi, site.off)})
+			}
+		}
+	}
+	for k, sites := range pw.sites {
+		owner := pw.params[k.d]
+		if owner == nil || k.path != "" {
+			continue
+		}
+		for _, site := range sites {
+			if s := byName[site.caller]; s != nil {
+				s.gives = append(s.gives, paramValue{callee: owner.name, param: paramIndex[k.d], p: site.p, set: true})
+			}
+		}
+	}
+	for _, s := range out {
+		sort.Strings(s.callees)
+		sort.SliceStable(s.gives, func(i, j int) bool {
+			a, b := s.gives[i], s.gives[j]
+			return a.callee < b.callee || a.callee == b.callee && a.param < b.param
+		})
+	}
+	return out
+}
+
+// reuseInputs is what the functions whose bodies were blanked contribute to the one
+// compiled, taken from their summaries.
+type reuseInputs struct {
+	whole   []byte          // the text being compiled, before the other bodies were blanked
+	defined map[string]bool // the last compile's summaries.defined
+	reach   map[string]bool // the records whose completeness must not change
+
+	definedNow map[string]bool // what the whole text's declarations define, set by the compile
+	fn         string
+	params     []paramValue
+	inherited  []Guard
+	rets       map[string]Provenance // the other functions' returns
+	callers    map[string][]string   // callee → the other functions that call it
+}
+
+func (r *reuseInputs) addCallers(callers map[string]map[string]bool) {
+	for callee, cs := range r.callers {
+		if callers[callee] == nil {
+			callers[callee] = map[string]bool{}
+		}
+		for _, c := range cs {
+			callers[callee][c] = true
+		}
+	}
+}
+
+// inject gives one provenance pass's results what the blanked functions would have
+// made them: the edited function's parameters and the others' returns.
+func (r *reuseInputs) inject(pw *provWalker, vals map[slotKey]Provenance, rets map[string]Provenance) {
+	if fi := pw.w.fns[r.fn]; fi != nil {
+		for i, p := range params(fi.def.Declarator) {
+			if i >= len(r.params) {
+				break
+			}
+			if k := (slotKey{p, ""}); r.params[i].set {
+				vals[k] = r.params[i].p
+			} else {
+				delete(vals, k)
+			}
+		}
+	}
+	for name := range rets {
+		if name != r.fn {
+			delete(rets, name)
+		}
+	}
+	for name, v := range r.rets {
+		if name != r.fn {
+			rets[name] = v
+		}
+	}
+}
+
+// lastCompile is a main file's last error-free compile, what reuse starts from.
+type lastCompile struct {
+	src  []byte // the main file as cc scanned it (mainSource)
+	p    *preamble
+	res  *Result
+	sums []*funcSummary
+
+	defined map[string]bool // summaries.defined
+	reach   map[string]bool // the records its relocations' local types reach: reachedRecords
+}
+
+// maxLast bounds the files whose last compile a Cache keeps.
+const maxLast = 64
+
+func (c *Cache) remember(path string, l *lastCompile) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l == nil {
+		delete(c.last, path)
+		return
+	}
+	if _, ok := c.last[path]; !ok && len(c.last) >= maxLast {
+		for k := range c.last {
+			delete(c.last, k)
+			break
+		}
+	}
+	c.last[path] = l
+}
+
+// reuse compiles u from its file's last compile when the edit lies inside one function
+// body (see the top of this file); ok is false when it does not apply.
+func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastCompile, ok bool) {
+	c.mu.Lock()
+	last := c.last[u.path]
+	c.mu.Unlock()
+	if last == nil {
+		return nil, nil, false
+	}
+	src := mainSource(u.src)
+	if len(src) < len(u.src) || !bytes.Equal(src[:len(u.src)], u.src) || bytes.Contains(src, []byte("__COUNTER__")) {
+		return nil, nil, false // the front end's rewrites moved text: offsets would not map
+	}
+	old := last.src
+	pre := 0
+	for pre < len(old) && pre < len(src) && old[pre] == src[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(old)-pre && suf < len(src)-pre && old[len(old)-1-suf] == src[len(src)-1-suf] {
+		suf++
+	}
+	if pre == len(old) && len(old) == len(src) {
+		return nil, nil, false // unchanged: nothing to splice
+	}
+	ed := edit{path: u.path, pre: pre, oldEnd: len(old) - suf, delta: len(src) - len(old), lines: newLineTable(src)}
+	if !plainEdit(old, pre, ed.oldEnd) || !plainEdit(src, pre, len(src)-suf) {
+		return nil, nil, false
+	}
+	items := topLevelItems(src)
+	fItem := -1
+	for i, it := range items {
+		if it.bodyStart >= 0 && it.bodyStart <= pre && len(src)-suf <= it.bodyEnd {
+			fItem = i
+			break
+		}
+	}
+	if fItem < 0 {
+		return nil, nil, false
+	}
+	byBody := map[span]*funcSummary{}
+	index := map[string]int{}
+	for i, s := range last.sums {
+		byBody[s.body] = s
+		index[s.name] = i
+	}
+	oldBody := func(it item) span { // the body's span in the old text
+		s, e := it.bodyStart-1, it.bodyEnd+1
+		if s >= len(src)-suf {
+			s -= ed.delta
+		}
+		if e > len(src)-suf {
+			e -= ed.delta
+		}
+		return span{s, e}
+	}
+	f := byBody[oldBody(items[fItem])]
+	if f == nil || f.cond || !f.converged {
+		return nil, nil, false
+	}
+
+	end, text := preambleText(u.src)
+	if end > pre || !hasInclude(text) {
+		return nil, nil, false
+	}
+	p, err := c.preamble(ctx, u, text)
+	if err != nil || p != last.p {
+		return nil, nil, false
+	}
+
+	// Every other body blanked, but those the cross-function passes read (conditions) and
+	// those that declare externs (the file's externs come from this compile).
+	blanked := append([]byte(nil), u.src...)
+	saved := 0
+	for i, it := range items {
+		if i == fItem || it.bodyStart < 0 {
+			continue
+		}
+		s := byBody[oldBody(it)]
+		if s == nil || s.cond || bytes.Contains(src[it.bodyStart:it.bodyEnd], []byte("extern")) {
+			continue
+		}
+		blankBody(blanked, it.bodyStart, it.bodyEnd)
+		saved += it.bodyEnd - it.bodyStart
+	}
+	if saved*4 < len(src)-end {
+		return nil, nil, false // most of the file is the function edited: compile it whole
+	}
+
+	if bytes.Contains(old[f.body.start:f.body.end], []byte("extern")) || bytes.Contains(src[items[fItem].bodyStart:items[fItem].bodyEnd], []byte("extern")) {
+		return nil, nil, false // its externs are the file's
+	}
+	// The edited function's inherited guards keep their checks' local types too.
+	var inherited []Relocation
+	for _, g := range f.inherited {
+		inherited = append(inherited, g.Check)
+	}
+	in := &reuseInputs{whole: u.src, defined: last.defined, reach: reachedRecords(inherited, maps.Clone(last.reach)), fn: f.name, params: f.params, rets: map[string]Provenance{}, callers: map[string][]string{}}
+	if in.inherited, ok = ed.guards(f.inherited); !ok {
+		return nil, nil, false
+	}
+	for _, s := range last.sums {
+		if s.name == f.name {
+			continue
+		}
+		if s.hasRet {
+			in.rets[s.name] = s.ret
+		}
+		for _, callee := range s.callees {
+			in.callers[callee] = append(in.callers[callee], s.name)
+		}
+	}
+	v := *u
+	v.src = blanked
+	got, out, p2, err := c.compileUnit(ctx, &v, end, text, in)
+	if err != nil || out == nil || p2 != p || len(got.Diagnostics) > 0 || len(out.funcs) != len(last.sums) {
+		return nil, nil, false
+	}
+	sums := out.funcs
+	for i, s := range sums {
+		if s.name != last.sums[i].name {
+			return nil, nil, false
+		}
+	}
+	nf := sums[index[f.name]]
+	if nf.body != (span{items[fItem].bodyStart - 1, items[fItem].bodyEnd + 1}) || !ed.sameGifts(f, nf) {
+		return nil, nil, false
+	}
+	// The compile had the declarations the blanked text reaches; its relocations' local
+	// types must be those of the whole text's: the last compile's for the same root, whose
+	// records are complete as before (checked), or its own when they agree.
+	if !wholeLocals(got, f.name, last.res, in.definedNow, p.definesRecord) {
+		return nil, nil, false
+	}
+
+	res, ok = ed.splice(last.res, got, f.name, last.sums)
+	if !ok {
+		return nil, nil, false
+	}
+	// The file-level declarations are as they were; the compile's externs have its own
+	// declarations' types.
+	res.Externs = make([]Extern, len(last.res.Externs))
+	for i, x := range last.res.Externs {
+		if !ed.rng(&x.Range) {
+			return nil, nil, false
+		}
+		res.Externs[i] = x
+	}
+	if last.res.Externs == nil {
+		res.Externs = nil
+	}
+	next = &lastCompile{src: src, p: p, res: res, sums: make([]*funcSummary, len(sums)), defined: out.defined,
+		reach: reachedRecords(res.Relocations, nil)}
+	reachedExterns(res.Externs, next.reach)
+	for i, s := range last.sums {
+		if s.name == f.name {
+			next.sums[i] = nf
+			continue
+		}
+		if next.sums[i], ok = ed.summary(s); !ok {
+			return nil, nil, false
+		}
+	}
+	return res, next, true
+}
+
+// plainEdit reports whether replacing src[start:end] cannot change how the rest of the
+// file is read: no directive, comment delimiter or line splice in or next to it.
+func plainEdit(src []byte, start, end int) bool {
+	s, e := max(start-1, 0), min(end+1, len(src))
+	t := src[s:e]
+	return !bytes.ContainsAny(t, "#\\") && !bytes.Contains(t, []byte("/*")) && !bytes.Contains(t, []byte("*/"))
+}
+
+// blankBody blanks a function body's inside, keeping newlines and preprocessor directives
+// (a macro defined in one body is used in the next).
+func blankBody(src []byte, start, end int) {
+	lineStart := false
+	for i := start; i < end; i++ {
+		c := src[i]
+		switch {
+		case c == '\n':
+			lineStart = true
+			continue
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+			continue
+		case c == '#' && lineStart:
+			for i < end && src[i] != '\n' {
+				if src[i] == '\\' && i+1 < end && src[i+1] == '\n' {
+					i++
+				}
+				i++
+			}
+			lineStart = true
+			continue
+		case c == '/' && i+1 < end && src[i+1] == '*':
+			j := bytes.Index(src[i+2:end], []byte("*/"))
+			stop := end
+			if j >= 0 {
+				stop = i + 2 + j + 2
+			}
+			blank(src, i, stop)
+			i = stop - 1
+			lineStart = false
+			continue
+		case c == '/' && i+1 < end && src[i+1] == '/':
+			j := i
+			for j < end && src[j] != '\n' {
+				j++
+			}
+			blank(src, i, j)
+			i = j - 1
+			continue
+		case c == '"' || c == '\'':
+			j := i + 1
+			for j < end && src[j] != c && src[j] != '\n' {
+				if src[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			j = min(j+1, end)
+			blank(src, i, j)
+			i = j - 1
+			lineStart = false
+			continue
+		}
+		lineStart = false
+		src[i] = ' '
+	}
+}
+
+// edit maps positions of the last compile's main file to the new text: [pre, oldEnd) was
+// replaced, and what follows moved by delta.
+type edit struct {
+	path        string
+	pre, oldEnd int
+	delta       int
+	lines       lineTable // the new text's
+}
+
+func (e *edit) pos(p *Position) bool {
+	if p.File != e.path || p.Offset < e.pre {
+		return true
+	}
+	if p.Offset < e.oldEnd {
+		return false // inside the replaced text
+	}
+	*p = e.lines.position(e.path, p.Offset+e.delta)
+	return true
+}
+
+func (e *edit) rng(r *Range) bool { return e.pos(&r.Start) && e.pos(&r.End) }
+
+func (e *edit) reloc(r Relocation) (Relocation, bool) {
+	ok := e.rng(&r.Range) && e.rng(&r.Stmt)
+	var g bool
+	r.Guards, g = e.guards(r.Guards)
+	return r, ok && g
+}
+
+func (e *edit) guards(gs []Guard) ([]Guard, bool) {
+	if gs == nil {
+		return nil, true
+	}
+	out := make([]Guard, len(gs))
+	for i, g := range gs {
+		var ok bool
+		if g.Check, ok = e.reloc(g.Check); !ok {
+			return nil, false
+		}
+		out[i] = g
+	}
+	return out, true
+}
+
+// summary is s with its positions moved.
+func (e *edit) summary(s *funcSummary) (*funcSummary, bool) {
+	n := *s
+	if n.body.start >= e.oldEnd {
+		n.body = span{n.body.start + e.delta, n.body.end + e.delta}
+	} else if n.body.end > e.pre {
+		return nil, false
+	}
+	var ok bool
+	if n.inherited, ok = e.guards(s.inherited); !ok {
+		return nil, false
+	}
+	n.sites = make([]guardSite, len(s.sites))
+	for i, site := range s.sites {
+		if site.guards, ok = e.guards(site.guards); !ok {
+			return nil, false
+		}
+		n.sites[i] = site
+	}
+	return &n, true
+}
+
+// sameGifts reports whether the edited function gives the others what it gave them.
+func (e *edit) sameGifts(old, cur *funcSummary) bool {
+	if !cur.converged || cur.cond || !slices.Equal(old.callees, cur.callees) || !slices.Equal(old.callbacks, cur.callbacks) ||
+		old.hasRet != cur.hasRet || old.ret != cur.ret || !slices.Equal(old.gives, cur.gives) || len(old.sites) != len(cur.sites) {
+		return false
+	}
+	moved, ok := e.summary(&funcSummary{sites: old.sites, body: span{-1, -1}})
+	if !ok {
+		return false
+	}
+	for i, s := range moved.sites {
+		if s.callee != cur.sites[i].callee || !sameGuards(s.guards, cur.sites[i].guards) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameGuards(a, b []Guard) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Want != b[i].Want || !sameReloc(a[i].Check, b[i].Check) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameReloc compares what a guard's check is and where; its local type is the same
+// declaration's in both compiles.
+func sameReloc(a, b Relocation) bool {
+	return a.Kind == b.Kind && a.Type == b.Type && a.Access == b.Access && a.Range == b.Range && a.Macro == b.Macro &&
+		a.Func == b.Func && a.Section == b.Section && slices.Equal(a.Path, b.Path) && a.Layout == b.Layout && a.Stmt == b.Stmt &&
+		len(a.Guards) == 0 && len(b.Guards) == 0
+}
+
+// splice is the last result with fn's part taken from cur (the compile with the other
+// bodies blanked) and the rest moved past the edit. Lists keep a whole compile's order:
+// by place, then by function, then as walked.
+func (e *edit) splice(last, cur *Result, fn string, sums []*funcSummary) (*Result, bool) {
+	res := *cur
+	index := map[string]int{}
+	for i, s := range sums {
+		index[s.name] = i
+	}
+	// rank orders a function's items as a whole compile lists them: the main file's
+	// functions in their order, then the headers'.
+	rank := func(f string) int {
+		if i, ok := index[f]; ok {
+			return i
+		}
+		return len(sums)
+	}
+	fromLast := func(f string) bool { _, ok := index[f]; return ok && f != fn }
+	ok := true
+
+	type keyed[T any] struct {
+		v         T
+		file      string
+		off, rank int
+	}
+	res.Relocations = nil
+	var rs []keyed[Relocation]
+	for _, r := range last.Relocations {
+		if fromLast(r.Func) {
+			m, good := e.reloc(r)
+			ok = ok && good
+			rs = append(rs, keyed[Relocation]{m, m.Range.Start.File, m.Range.Start.Offset, rank(r.Func)})
+		}
+	}
+	for _, r := range cur.Relocations {
+		if !fromLast(r.Func) {
+			rs = append(rs, keyed[Relocation]{r, r.Range.Start.File, r.Range.Start.Offset, rank(r.Func)})
+		}
+	}
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
+		if a.file != b.file {
+			return fileBefore(a.file, b.file, e.path)
+		}
+		if a.off != b.off {
+			return a.off < b.off
+		}
+		return a.rank < b.rank
+	})
+	for _, r := range rs {
+		res.Relocations = append(res.Relocations, r.v)
+	}
+
+	res.Facts.Funcs = make([]Func, 0, len(last.Funcs))
+	for i, f := range last.Funcs {
+		if f.Name == fn {
+			if i >= len(cur.Funcs) || cur.Funcs[i].Name != fn {
+				return nil, false
+			}
+			f = cur.Funcs[i]
+		} else {
+			ok = ok && e.rng(&f.Range) && e.rng(&f.Body)
+		}
+		res.Facts.Funcs = append(res.Facts.Funcs, f)
+	}
+
+	var prs []keyed[ProbeRead]
+	for _, p := range last.ProbeReads {
+		if fromLast(p.Func) {
+			ok = ok && e.pos(&p.Pos) && e.rng(&p.Call)
+			for i := range p.Args {
+				ok = ok && e.rng(&p.Args[i])
+			}
+			p.Unpreserved = slices.Clone(p.Unpreserved)
+			for i := range p.Unpreserved {
+				ok = ok && e.rng(&p.Unpreserved[i].Range)
+			}
+			if p.Into != nil {
+				into := *p.Into
+				ok = ok && e.rng(&into.Dst) && e.rng(&into.Base)
+				p.Into = &into
+			}
+			prs = append(prs, keyed[ProbeRead]{v: p, off: p.Pos.Offset, rank: rank(p.Func)})
+		}
+	}
+	for _, p := range cur.ProbeReads {
+		if !fromLast(p.Func) {
+			prs = append(prs, keyed[ProbeRead]{v: p, off: p.Pos.Offset, rank: rank(p.Func)})
+		}
+	}
+	sort.SliceStable(prs, func(i, j int) bool {
+		return prs[i].off < prs[j].off || prs[i].off == prs[j].off && prs[i].rank < prs[j].rank
+	})
+	res.Facts.ProbeReads = nil
+	for _, p := range prs {
+		res.Facts.ProbeReads = append(res.Facts.ProbeReads, p.v)
+	}
+
+	var drs []keyed[DirectRead]
+	for _, d := range last.DirectReads {
+		if fromLast(d.Func) {
+			ok = ok && e.rng(&d.Range) && e.rng(&d.Member) && e.rng(&d.Base)
+			drs = append(drs, keyed[DirectRead]{v: d, off: d.Range.Start.Offset, rank: rank(d.Func)})
+		}
+	}
+	for _, d := range cur.DirectReads {
+		if !fromLast(d.Func) {
+			drs = append(drs, keyed[DirectRead]{v: d, off: d.Range.Start.Offset, rank: rank(d.Func)})
+		}
+	}
+	sort.SliceStable(drs, func(i, j int) bool {
+		return drs[i].off < drs[j].off || drs[i].off == drs[j].off && drs[i].rank < drs[j].rank
+	})
+	res.Facts.DirectReads = nil
+	for _, d := range drs {
+		res.Facts.DirectReads = append(res.Facts.DirectReads, d.v)
+	}
+
+	var pvs []keyed[PointerVar]
+	for _, p := range last.Pointers {
+		if fromLast(p.Func) {
+			ok = ok && e.rng(&p.Decl)
+			p.Uses = slices.Clone(p.Uses)
+			for i := range p.Uses {
+				ok = ok && e.rng(&p.Uses[i])
+			}
+			pvs = append(pvs, keyed[PointerVar]{v: p, rank: rank(p.Func)})
+		}
+	}
+	for _, p := range cur.Pointers {
+		if !fromLast(p.Func) {
+			pvs = append(pvs, keyed[PointerVar]{v: p, rank: rank(p.Func)})
+		}
+	}
+	sort.SliceStable(pvs, func(i, j int) bool { return pvs[i].rank < pvs[j].rank })
+	res.Facts.Pointers = nil
+	for _, p := range pvs {
+		res.Facts.Pointers = append(res.Facts.Pointers, p.v)
+	}
+	return &res, ok
+}
+
+// reachedRecords adds to out (made when nil) the names of the records and enums the local
+// types of relocs (and of their guards' checks) reach.
+func reachedRecords(relocs []Relocation, out map[string]bool) map[string]bool {
+	if out == nil {
+		out = map[string]bool{}
+	}
+	seen := map[btf.Type]bool{}
+	var walk func(t btf.Type)
+	walk = func(t btf.Type) {
+		if t == nil || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t.(type) {
+		case *btf.Struct, *btf.Union, *btf.Fwd, *btf.Enum:
+			out[t.TypeName()] = true
+		}
+		for _, c := range typeChildren(t) {
+			walk(c)
+		}
+	}
+	for _, r := range relocs {
+		walk(r.Local)
+		for _, g := range r.Guards {
+			walk(g.Check.Local)
+		}
+	}
+	return out
+}
+
+// typeChildren are the types t refers to.
+func typeChildren(t btf.Type) []btf.Type {
+	switch v := t.(type) {
+	case *btf.Struct:
+		out := make([]btf.Type, len(v.Members))
+		for i, m := range v.Members {
+			out[i] = m.Type
+		}
+		return out
+	case *btf.Union:
+		out := make([]btf.Type, len(v.Members))
+		for i, m := range v.Members {
+			out[i] = m.Type
+		}
+		return out
+	case *btf.Pointer:
+		return []btf.Type{v.Target}
+	case *btf.Typedef:
+		return []btf.Type{v.Type}
+	case *btf.Array:
+		return []btf.Type{v.Type, v.Index}
+	case *btf.Const:
+		return []btf.Type{v.Type}
+	case *btf.Volatile:
+		return []btf.Type{v.Type}
+	case *btf.Restrict:
+		return []btf.Type{v.Type}
+	case *btf.TypeTag:
+		return []btf.Type{v.Type}
+	case *btf.FuncProto:
+		out := []btf.Type{v.Return}
+		for _, p := range v.Params {
+			out = append(out, p.Type)
+		}
+		return out
+	case *btf.Func:
+		return []btf.Type{v.Type}
+	}
+	return nil
+}
+
+// reachedExterns adds the records the externs' types reach to out.
+func reachedExterns(externs []Extern, out map[string]bool) {
+	var rs []Relocation
+	for _, x := range externs {
+		rs = append(rs, Relocation{Local: x.Local})
+	}
+	reachedRecords(rs, out)
+}
+
+// wholeLocals gives the relocations of fn in cur (and their guards' checks) the local
+// types a compile with all of the file's declarations gives them: the last compile's type
+// of the same root, or their own when every record it reaches is complete exactly when
+// the whole file's declarations (defined) define it.
+func wholeLocals(cur *Result, fn string, last *Result, defined map[string]bool, headerRecord func(string) bool) bool {
+	roots := map[string]btf.Type{}
+	for _, r := range last.Relocations {
+		addRoot(roots, r.Local)
+		for _, g := range r.Guards {
+			addRoot(roots, g.Check.Local)
+		}
+	}
+	fix := func(r *Relocation) bool {
+		if r.Local == nil {
+			return true
+		}
+		if t, ok := roots[rootKey(r.Local)]; ok && rootKey(r.Local) != "" {
+			r.Local = t
+			return true
+		}
+		return agrees(r.Local, defined, headerRecord)
+	}
+	for i := range cur.Relocations {
+		r := &cur.Relocations[i]
+		if r.Func != fn {
+			continue
+		}
+		if !fix(r) {
+			return false
+		}
+		if len(r.Guards) > 0 {
+			r.Guards = slices.Clone(r.Guards)
+			for j := range r.Guards {
+				if !fix(&r.Guards[j].Check) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+func addRoot(roots map[string]btf.Type, t btf.Type) {
+	if k := rootKey(t); k != "" {
+		if _, ok := roots[k]; !ok {
+			roots[k] = t
+		}
+	}
+}
+
+// rootKey names a relocation's root type: a record complete or not by its tag, anything
+// else by its kind and name; "" for a type without a name.
+func rootKey(t btf.Type) string {
+	if t == nil || t.TypeName() == "" {
+		return ""
+	}
+	switch v := t.(type) {
+	case *btf.Struct:
+		return "struct " + v.Name
+	case *btf.Union:
+		return "union " + v.Name
+	case *btf.Fwd:
+		if v.Kind == btf.FwdUnion {
+			return "union " + v.Name
+		}
+		return "struct " + v.Name
+	}
+	return fmt.Sprintf("%T %s", t, t.TypeName())
+}
+
+// agrees reports whether every named record t reaches is complete exactly when defined
+// says its definition is there (or, for the main file's own records, always).
+func agrees(t btf.Type, defined map[string]bool, headerRecord func(string) bool) bool {
+	ok := true
+	seen := map[btf.Type]bool{}
+	var walk func(t btf.Type)
+	walk = func(t btf.Type) {
+		if t == nil || seen[t] || !ok {
+			return
+		}
+		seen[t] = true
+		switch v := t.(type) {
+		case *btf.Struct, *btf.Union:
+			if n := t.TypeName(); n != "" && !defined[n] && headerRecord(n) {
+				ok = false
+			}
+		case *btf.Fwd:
+			ok = ok && !defined[v.Name]
+		}
+		for _, c := range typeChildren(t) {
+			walk(c)
+		}
+	}
+	walk(t)
+	return ok
+}
