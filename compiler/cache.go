@@ -146,12 +146,12 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 		}
 		return res, err
 	})
+	// A text with errors leaves the last error-free compile in place: the next text is
+	// compared with that one, so typing through a half-written statement still reuses it.
 	if err == nil && first != nil && first.res == res && len(res.Diagnostics) == 0 {
 		first.reach = reachedRecords(res.Relocations, nil)
 		reachedExterns(res.Externs, first.reach)
 		c.remember(u.path, first)
-	} else {
-		c.remember(u.path, nil)
 	}
 	return res, err
 }

@@ -175,7 +175,8 @@ func (r *reuseInputs) inject(pw *provWalker, vals map[slotKey]Provenance, rets m
 	}
 }
 
-// lastCompile is a main file's last error-free compile, what reuse starts from.
+// lastCompile is a main file's last error-free compile, what reuse starts from (a later
+// text with errors does not replace it).
 type lastCompile struct {
 	src  []byte // the main file as cc scanned it (mainSource)
 	p    *preamble
@@ -192,10 +193,6 @@ const maxLast = 64
 func (c *Cache) remember(path string, l *lastCompile) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if l == nil {
-		delete(c.last, path)
-		return
-	}
 	if _, ok := c.last[path]; !ok && len(c.last) >= maxLast {
 		for k := range c.last {
 			delete(c.last, k)
