@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -99,7 +100,28 @@ func withPlaceholders(name string, n int) string {
 	return b.String()
 }
 
-var defineName = regexp.MustCompile(`(?m)^[ \t]*#[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)(\()?`)
+var defineName = regexp.MustCompile(`^[ \t]*#[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)(\()?`)
+
+// localFunctionMacros names the function-like macros src defines. The expression runs on
+// the lines that start with `#` only: over a whole file it was half of the memo's time.
+func localFunctionMacros(src []byte) map[string]bool {
+	local := map[string]bool{}
+	for len(src) > 0 {
+		line := src
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			src = nil
+		}
+		if t := bytes.TrimLeft(line, " \t"); len(t) == 0 || t[0] != '#' {
+			continue
+		}
+		if m := defineName.FindSubmatch(line); m != nil && len(m[2]) > 0 {
+			local[string(m[1])] = true
+		}
+	}
+	return local
+}
 
 // unmemoizable are the macros whose expansion depends on where it happens.
 var unmemoizable = []string{"__LINE__", "__COUNTER__", "__FILE__", "__BASE_FILE__", "__FILE_NAME__", "__INCLUDE_LEVEL__", "__TIMESTAMP__", "__DATE__", "__TIME__"}
@@ -122,12 +144,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 		}
 	}
 	fnLike := p.fnLikeMacros()
-	local := map[string]bool{} // function-like macros the main file defines
-	for _, m := range defineName.FindAllSubmatch(src, -1) {
-		if len(m[2]) > 0 {
-			local[string(m[1])] = true
-		}
-	}
+	local := localFunctionMacros(src)
 	invs, dirs, ok := scanInvocations(src, func(n string) bool { return fnLike[n] || local[n] })
 	if !ok {
 		return same

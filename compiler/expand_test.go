@@ -3,6 +3,7 @@ package compiler
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -345,5 +346,14 @@ func TestMemoDeepInvocations(t *testing.T) {
 	}
 	if s := summary(res); !strings.Contains(s, "nesting level exceeded") && !strings.Contains(s, "macro expansion limit exceeded") {
 		t.Errorf("no error for 20000 nested invocations:\n%s", s)
+	}
+}
+
+func TestLocalFunctionMacros(t *testing.T) {
+	src := "#define A(x) x\n  # define B (1)\n#define C(y) \\\n y\nint D(int); // #define E(z)\n\t#define F(q) q"
+	got := localFunctionMacros([]byte(src))
+	want := map[string]bool{"A": true, "C": true, "F": true}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }
