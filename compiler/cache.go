@@ -390,7 +390,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	src := append([]byte(nil), u.src...)
 	blank(src, 0, end)
 	mainSrc := mainSource(src)
-	picked, reached, decls, macros, m := c.closureOf(cfg, u.path, p, mainSrc, list)
+	picked, reached, decls, macros, m := c.closureOf(cfg, u.path, p, mainSrc, list, true)
 	// Which records the header declarations complete shows in the local types of the
 	// relocations. A compile of one function body (reuse.go) has the declarations its own
 	// text reaches, but reuse needs the whole text's to complete the records its reused
@@ -401,7 +401,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		blank(whole, 0, end)
 		var wholeNames []string
 		scanIdents(string(whole[end:]), func(s, e int) { wholeNames = append(wholeNames, string(whole[end+s:end+e])) })
-		wholePicked, wholeReached, _, _, _ := c.closureOf(cfg, u.path, p, mainSource(whole), wholeNames)
+		wholePicked, wholeReached, _, _, _ := c.closureOf(cfg, u.path, p, mainSource(whole), wholeNames, false)
 		if reached["__COUNTER__"] || wholeReached["__COUNTER__"] {
 			return &Result{}, nil, nil // blanking bodies would change what it counts
 		}
@@ -457,7 +457,8 @@ func (p *preamble) definesRecord(n string) bool {
 // needs of the preamble: the declarations and macros names reach, with the names of the
 // learned, and with the invocations memoized (expand.go), what the renamed text and the
 // expansions reach instead, since cc sees those and not the macros they came from.
-func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, names []string) (picked []int, reached map[string]bool, decls, macros string, m memoized) {
+// compiled: cc will be given src (else only the names are wanted).
+func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, names []string, compiled bool) (picked []int, reached map[string]bool, decls, macros string, m memoized) {
 	c.mu.Lock()
 	for n := range c.learned[path] {
 		names = append(names, n)
@@ -465,7 +466,7 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 	c.mu.Unlock()
 	picked, reached = p.closure(names)
 	decls, macros = p.render(picked, reached)
-	m = p.memoizedSource(cfg, src, macros, reached)
+	m = p.memoizedSource(cfg, src, macros, reached, compiled)
 	macros = m.macros
 	if m.defs != "" {
 		seen := map[string]bool{}

@@ -130,8 +130,8 @@ var unmemoizable = []string{"__LINE__", "__COUNTER__", "__FILE__", "__BASE_FILE_
 // macros whose definitions, appended to macros, are their expansions; it returns src and
 // macros unchanged when nothing can be memoized. src is the main file as the pruned compile
 // gives it to cc (the preamble blanked); the result has the same length, and differs only
-// in the renamed names.
-func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, reached map[string]bool) (m memoized) {
+// in the renamed names. guard asks for guardFree, which only a compile of src needs.
+func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, reached map[string]bool, guard bool) (m memoized) {
 	same := memoized{src: src, macros: macros}
 	defer func() {
 		if r := recover(); r != nil {
@@ -153,7 +153,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 	// for a synthetic name.
 	table := p.macroTable(cfg, src, dirs)
 	if len(invs) == 0 {
-		same.guardFree = nestingBound(src, dirs, nil, nil, table) <= maxBracketDepth
+		same.guardFree = guard && nestingBound(src, dirs, nil, nil, table) <= maxBracketDepth
 		return same
 	}
 
@@ -234,7 +234,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 	if defs.Len() > 0 {
 		m.macros += "#line 1 \"<expansions>\"\n" + m.defs
 	}
-	m.guardFree = nestingBound(src, dirs, invs, repl, table) <= maxBracketDepth
+	m.guardFree = guard && nestingBound(src, dirs, invs, repl, table) <= maxBracketDepth
 	return m
 }
 

@@ -171,7 +171,7 @@ func memoRenamed(t *testing.T, c *Cache, in Input) string {
 	src := append([]byte(nil), u.src...)
 	blank(src, 0, end)
 	src = mainSource(src)
-	m := p.memoizedSource(cfg, src, macros, reached)
+	m := p.memoizedSource(cfg, src, macros, reached, true)
 	if len(m.src) != len(src) {
 		t.Fatalf("memoized source is %d bytes, the file %d", len(m.src), len(src))
 	}
