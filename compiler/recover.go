@@ -188,12 +188,7 @@ func topLevelItems(src []byte) []item {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
 			continue
 		case c == '#' && lineStart:
-			for i < len(src) && src[i] != '\n' {
-				if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\n' {
-					i++
-				}
-				i++
-			}
+			i = directiveEnd(src, i)
 			lineStart = true
 			continue
 		case c == '/' && i+1 < len(src) && src[i+1] == '/':
@@ -268,4 +263,16 @@ func topLevelItems(src []byte) []item {
 		out = append(out, cur)
 	}
 	return out
+}
+
+// directiveEnd is where the preprocessor directive starting at src[i] ends: at the newline
+// that is not spliced, or at the end of src.
+func directiveEnd(src []byte, i int) int {
+	for i < len(src) && src[i] != '\n' {
+		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\n' {
+			i++
+		}
+		i++
+	}
+	return i
 }

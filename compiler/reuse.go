@@ -89,12 +89,7 @@ func (w *factWalker) summaries() []*funcSummary {
 			}
 		}
 	}
-	callees := make([]string, 0, len(w.sites))
-	for callee := range w.sites {
-		callees = append(callees, callee)
-	}
-	sort.Strings(callees)
-	for _, callee := range callees {
+	for _, callee := range slices.Sorted(maps.Keys(w.sites)) {
 		for _, site := range w.sites[callee] {
 			if s, fi := byName[site.caller], w.fns[site.caller]; s != nil && fi != nil {
 				s.sites = append(s.sites, guardSite{callee, w.regionGuards(fi, site.off)})
@@ -389,12 +384,7 @@ func blankBody(src []byte, start, end int) {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
 			continue
 		case c == '#' && lineStart:
-			for i < end && src[i] != '\n' {
-				if src[i] == '\\' && i+1 < end && src[i+1] == '\n' {
-					i++
-				}
-				i++
-			}
+			i = directiveEnd(src[:end], i)
 			lineStart = true
 			continue
 		case c == '/' && i+1 < end && src[i+1] == '*':
@@ -547,49 +537,49 @@ func (e *edit) splice(last, cur *Result, fn string, sums []*funcSummary) (*Resul
 	for i, s := range sums {
 		index[s.name] = i
 	}
-	// rank orders a function's items as a whole compile lists them: the main file's
-	// functions in their order, then the headers'.
-	rank := func(f string) int {
-		if i, ok := index[f]; ok {
-			return i
-		}
-		return len(sums)
-	}
-	fromLast := func(f string) bool { _, ok := index[f]; return ok && f != fn }
+	s := splicer{fn: fn, index: index, main: e.path}
 	ok := true
-
-	type keyed[T any] struct {
-		v         T
-		file      string
-		off, rank int
-	}
-	res.Relocations = nil
-	var rs []keyed[Relocation]
-	for _, r := range last.Relocations {
-		if fromLast(r.Func) {
-			m, good := e.reloc(r)
-			ok = ok && good
-			rs = append(rs, keyed[Relocation]{m, m.Range.Start.File, m.Range.Start.Offset, rank(r.Func)})
+	res.Relocations = merged(s, last.Relocations, cur.Relocations, func(r *Relocation) (string, string, int) {
+		return r.Func, r.Range.Start.File, r.Range.Start.Offset
+	}, func(r *Relocation) bool {
+		m, good := e.reloc(*r)
+		*r = m
+		return good
+	}, &ok)
+	res.Facts.ProbeReads = merged(s, last.ProbeReads, cur.ProbeReads, func(p *ProbeRead) (string, string, int) {
+		return p.Func, e.path, p.Pos.Offset
+	}, func(p *ProbeRead) bool {
+		good := e.pos(&p.Pos) && e.rng(&p.Call)
+		for i := range p.Args {
+			good = good && e.rng(&p.Args[i])
 		}
-	}
-	for _, r := range cur.Relocations {
-		if !fromLast(r.Func) {
-			rs = append(rs, keyed[Relocation]{r, r.Range.Start.File, r.Range.Start.Offset, rank(r.Func)})
+		p.Unpreserved = slices.Clone(p.Unpreserved)
+		for i := range p.Unpreserved {
+			good = good && e.rng(&p.Unpreserved[i].Range)
 		}
-	}
-	sort.SliceStable(rs, func(i, j int) bool {
-		a, b := rs[i], rs[j]
-		if a.file != b.file {
-			return fileBefore(a.file, b.file, e.path)
+		if p.Into != nil {
+			into := *p.Into
+			good = good && e.rng(&into.Dst) && e.rng(&into.Base)
+			p.Into = &into
 		}
-		if a.off != b.off {
-			return a.off < b.off
+		return good
+	}, &ok)
+	res.Facts.DirectReads = merged(s, last.DirectReads, cur.DirectReads, func(d *DirectRead) (string, string, int) {
+		return d.Func, e.path, d.Range.Start.Offset
+	}, func(d *DirectRead) bool {
+		return e.rng(&d.Range) && e.rng(&d.Member) && e.rng(&d.Base)
+	}, &ok)
+	// Pointers are listed by function, as walked: all at one place.
+	res.Facts.Pointers = merged(s, last.Pointers, cur.Pointers, func(p *PointerVar) (string, string, int) {
+		return p.Func, e.path, 0
+	}, func(p *PointerVar) bool {
+		good := e.rng(&p.Decl)
+		p.Uses = slices.Clone(p.Uses)
+		for i := range p.Uses {
+			good = good && e.rng(&p.Uses[i])
 		}
-		return a.rank < b.rank
-	})
-	for _, r := range rs {
-		res.Relocations = append(res.Relocations, r.v)
-	}
+		return good
+	}, &ok)
 
 	res.Facts.Funcs = make([]Func, 0, len(last.Funcs))
 	for i, f := range last.Funcs {
@@ -603,81 +593,67 @@ func (e *edit) splice(last, cur *Result, fn string, sums []*funcSummary) (*Resul
 		}
 		res.Facts.Funcs = append(res.Facts.Funcs, f)
 	}
-
-	var prs []keyed[ProbeRead]
-	for _, p := range last.ProbeReads {
-		if fromLast(p.Func) {
-			ok = ok && e.pos(&p.Pos) && e.rng(&p.Call)
-			for i := range p.Args {
-				ok = ok && e.rng(&p.Args[i])
-			}
-			p.Unpreserved = slices.Clone(p.Unpreserved)
-			for i := range p.Unpreserved {
-				ok = ok && e.rng(&p.Unpreserved[i].Range)
-			}
-			if p.Into != nil {
-				into := *p.Into
-				ok = ok && e.rng(&into.Dst) && e.rng(&into.Base)
-				p.Into = &into
-			}
-			prs = append(prs, keyed[ProbeRead]{v: p, off: p.Pos.Offset, rank: rank(p.Func)})
-		}
-	}
-	for _, p := range cur.ProbeReads {
-		if !fromLast(p.Func) {
-			prs = append(prs, keyed[ProbeRead]{v: p, off: p.Pos.Offset, rank: rank(p.Func)})
-		}
-	}
-	sort.SliceStable(prs, func(i, j int) bool {
-		return prs[i].off < prs[j].off || prs[i].off == prs[j].off && prs[i].rank < prs[j].rank
-	})
-	res.Facts.ProbeReads = nil
-	for _, p := range prs {
-		res.Facts.ProbeReads = append(res.Facts.ProbeReads, p.v)
-	}
-
-	var drs []keyed[DirectRead]
-	for _, d := range last.DirectReads {
-		if fromLast(d.Func) {
-			ok = ok && e.rng(&d.Range) && e.rng(&d.Member) && e.rng(&d.Base)
-			drs = append(drs, keyed[DirectRead]{v: d, off: d.Range.Start.Offset, rank: rank(d.Func)})
-		}
-	}
-	for _, d := range cur.DirectReads {
-		if !fromLast(d.Func) {
-			drs = append(drs, keyed[DirectRead]{v: d, off: d.Range.Start.Offset, rank: rank(d.Func)})
-		}
-	}
-	sort.SliceStable(drs, func(i, j int) bool {
-		return drs[i].off < drs[j].off || drs[i].off == drs[j].off && drs[i].rank < drs[j].rank
-	})
-	res.Facts.DirectReads = nil
-	for _, d := range drs {
-		res.Facts.DirectReads = append(res.Facts.DirectReads, d.v)
-	}
-
-	var pvs []keyed[PointerVar]
-	for _, p := range last.Pointers {
-		if fromLast(p.Func) {
-			ok = ok && e.rng(&p.Decl)
-			p.Uses = slices.Clone(p.Uses)
-			for i := range p.Uses {
-				ok = ok && e.rng(&p.Uses[i])
-			}
-			pvs = append(pvs, keyed[PointerVar]{v: p, rank: rank(p.Func)})
-		}
-	}
-	for _, p := range cur.Pointers {
-		if !fromLast(p.Func) {
-			pvs = append(pvs, keyed[PointerVar]{v: p, rank: rank(p.Func)})
-		}
-	}
-	sort.SliceStable(pvs, func(i, j int) bool { return pvs[i].rank < pvs[j].rank })
-	res.Facts.Pointers = nil
-	for _, p := range pvs {
-		res.Facts.Pointers = append(res.Facts.Pointers, p.v)
-	}
 	return &res, ok
+}
+
+// splicer says which function's items come from which compile.
+type splicer struct {
+	fn    string         // the function compiled
+	index map[string]int // the main file's functions, in order
+	main  string
+}
+
+// fromLast: the items of a main-file function other than the one compiled are the last
+// result's.
+func (s splicer) fromLast(f string) bool { _, ok := s.index[f]; return ok && f != s.fn }
+
+// rank orders functions as a whole compile lists their items: the main file's in their
+// order, then the headers'.
+func (s splicer) rank(f string) int {
+	if i, ok := s.index[f]; ok {
+		return i
+	}
+	return len(s.index)
+}
+
+// merged is the last list's items of the functions not compiled, each moved by move, and
+// the new list's others, in a whole compile's order: by file (the main file first),
+// place, function rank, then as listed. place says whose an item is and where. ok is
+// cleared when an item cannot be moved.
+func merged[T any](s splicer, last, cur []T, place func(*T) (fn, file string, off int), move func(*T) bool, ok *bool) []T {
+	type keyed struct {
+		v         T
+		file      string
+		off, rank int
+	}
+	var items []keyed
+	for _, v := range last {
+		if f, _, _ := place(&v); s.fromLast(f) {
+			*ok = *ok && move(&v)
+			_, file, off := place(&v)
+			items = append(items, keyed{v, file, off, s.rank(f)})
+		}
+	}
+	for _, v := range cur {
+		if f, file, off := place(&v); !s.fromLast(f) {
+			items = append(items, keyed{v, file, off, s.rank(f)})
+		}
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		if a.file != b.file {
+			return fileBefore(a.file, b.file, s.main)
+		}
+		if a.off != b.off {
+			return a.off < b.off
+		}
+		return a.rank < b.rank
+	})
+	var out []T
+	for _, it := range items {
+		out = append(out, it.v)
+	}
+	return out
 }
 
 // reachedRecords adds to out (made when nil) the names of the records and enums the local

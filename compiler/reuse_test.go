@@ -128,110 +128,17 @@ func sameResultTypes(t *testing.T, memo map[btf.Type]string, a, b *Result) strin
 		diffs = append(diffs, "local types of the relocations differ")
 		for i := range min(len(la), len(lb)) {
 			if la[i] != lb[i] {
-				var ta, tb btf.Type
-				k := 0
-				for _, r := range a.Relocations {
-					if k == i {
-						ta = r.Local
-					}
-					k += 1 + len(r.Guards)
+				at := 0
+				for at < len(la[i]) && at < len(lb[i]) && la[i][at] == lb[i][at] {
+					at++
 				}
-				k = 0
-				for _, r := range b.Relocations {
-					if k == i {
-						tb = r.Local
-					}
-					k += 1 + len(r.Guards)
-				}
-				diffs = append(diffs, fmt.Sprintf("the first at relocation %d: %s", i, firstTypeDiff(ta, tb)))
-				if os.Getenv("CORELS_REUSE_ONLY") != "" {
-					dump := func(raw string) []string {
-						spec, err := btf.LoadSpecFromReader(bytes.NewReader([]byte(raw)))
-						if err != nil {
-							return []string{err.Error()}
-						}
-						var out []string
-						for typ, err := range spec.All() {
-							if err != nil {
-								break
-							}
-							out = append(out, fmt.Sprintf("%v", typ))
-						}
-						return out
-					}
-					da, db := dump(la[i]), dump(lb[i])
-					for j := range max(len(da), len(db)) {
-						var x, y string
-						if j < len(da) {
-							x = da[j]
-						}
-						if j < len(db) {
-							y = db[j]
-						}
-						if x != y {
-							diffs = append(diffs, fmt.Sprintf("type %d: %s | %s", j, x, y))
-						}
-					}
-				}
+				from := max(at-80, 0)
+				diffs = append(diffs, fmt.Sprintf("the first at relocation %d, after %q: %.80q vs %.80q", i, la[i][from:at], la[i][at:], lb[i][at:]))
 				break
 			}
 		}
 	}
 	return strings.Join(diffs, "\n")
-}
-
-func firstTypeDiff(a, b btf.Type) string {
-	seen := map[btf.Type]bool{}
-	var walk func(a, b btf.Type, path string) string
-	walk = func(a, b btf.Type, path string) string {
-		if a == nil || b == nil {
-			if a != b {
-				return path + ": nil"
-			}
-			return ""
-		}
-		if seen[a] {
-			return ""
-		}
-		seen[a] = true
-		if fmt.Sprintf("%T %v", a, a) != fmt.Sprintf("%T %v", b, b) {
-			return fmt.Sprintf("%s: %T %v vs %T %v", path, a, a, b, b)
-		}
-		switch v := a.(type) {
-		case *btf.Struct:
-			w := b.(*btf.Struct)
-			if len(v.Members) != len(w.Members) {
-				return path + ": members"
-			}
-			for i := range v.Members {
-				if d := walk(v.Members[i].Type, w.Members[i].Type, path+"."+v.Members[i].Name); d != "" {
-					return d
-				}
-			}
-		case *btf.Union:
-			w := b.(*btf.Union)
-			if len(v.Members) != len(w.Members) {
-				return path + ": members"
-			}
-			for i := range v.Members {
-				if d := walk(v.Members[i].Type, w.Members[i].Type, path+"."+v.Members[i].Name); d != "" {
-					return d
-				}
-			}
-		case *btf.Pointer:
-			return walk(v.Target, b.(*btf.Pointer).Target, path+"*")
-		case *btf.Typedef:
-			return walk(v.Type, b.(*btf.Typedef).Type, path+"=")
-		case *btf.Array:
-			return walk(v.Type, b.(*btf.Array).Type, path+"[]")
-		case *btf.Const:
-			return walk(v.Type, b.(*btf.Const).Type, path)
-		case *btf.Volatile:
-			return walk(v.Type, b.(*btf.Volatile).Type, path)
-		}
-		return ""
-	}
-	return walk(a, b, "")
 }
 
 // canonicalType writes a type graph out in full, a named record's members at its first
