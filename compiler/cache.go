@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -436,7 +438,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	}
 	pragmas.finish()
 	x := newExtractor(ast, u.path, mainSrc, &pragmas, nil)
-	x.reuse = in
+	x.reuse, x.summarize = in, true
 	extract(res, x, p.funcs)
 	res.FallbacksUsed = p.fallbacks
 	p.addDefined(res)
@@ -446,12 +448,15 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 // definesRecord reports whether a header of the preamble defines a record or enum named n.
 func (p *preamble) definesRecord(n string) bool {
 	for _, i := range p.byName[n] {
-		if strings.IndexByte(p.decls[i].text, '{') >= 0 {
+		if p.decls[i].hasBody() {
 			return true
 		}
 	}
 	return false
 }
+
+// hasBody: the declaration defines a record or enum (or a function).
+func (d *ppDecl) hasBody() bool { return strings.IndexByte(d.text, '{') >= 0 }
 
 // closureOf is what a compile of src (the main file as cc scans it, its preamble blanked)
 // needs of the preamble: the declarations and macros names reach, with the names of the
@@ -460,11 +465,9 @@ func (p *preamble) definesRecord(n string) bool {
 // compiled: cc will be given src (else only the names are wanted).
 func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, names []string, compiled bool) (picked []int, reached map[string]bool, decls, macros string, m memoized) {
 	c.mu.Lock()
-	for n := range c.learned[path] {
-		names = append(names, n)
-	}
+	learned := slices.Collect(maps.Keys(c.learned[path]))
 	c.mu.Unlock()
-	picked, reached = p.closure(names)
+	picked, reached = p.closure(append(names, learned...))
 	decls, macros = p.render(picked, reached)
 	m = p.memoizedSource(cfg, src, macros, reached, compiled)
 	macros = m.macros
@@ -477,11 +480,9 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 				list = append(list, n)
 			}
 		}
-		c.mu.Lock()
-		for n := range c.learned[path] {
+		for _, n := range learned {
 			add(n)
 		}
-		c.mu.Unlock()
 		scanIdents(string(m.src), func(s, e int) { add(string(m.src[s:e])) })
 		scanIdents(m.defs, func(s, e int) { add(m.defs[s:e]) })
 		picked, reached = p.closure(list)
@@ -503,7 +504,7 @@ type summaries struct {
 func (p *preamble) definedRecords(picked []int) map[string]bool {
 	out := map[string]bool{}
 	for _, i := range picked {
-		if d := p.decls[i]; strings.IndexByte(d.text, '{') >= 0 {
+		if d := p.decls[i]; d.hasBody() {
 			for _, n := range d.declares {
 				out[n] = true
 			}

@@ -45,8 +45,10 @@ type extractor struct {
 	diags    []Diagnostic
 
 	// reuse, when set, is what the functions whose bodies were blanked give the one
-	// compiled (reuse.go); summaries is what addFacts found each function gives the others.
+	// compiled (reuse.go); summaries is what addFacts found each function gives the others,
+	// when summarize asks for it (a Cache's compile: Compile has no use for them).
 	reuse       *reuseInputs
+	summarize   bool
 	summaries   []*funcSummary
 	headerNames map[string]bool // the functions defined in headers
 }

@@ -142,7 +142,9 @@ func (x *extractor) addFacts(res *Result) {
 	res.Facts.DirectReads = w.directReads()
 	res.Facts.Pointers = w.prov().pointerVars()
 	w.attach(res.Relocations)
-	x.summaries = w.summaries()
+	if x.summarize {
+		x.summaries = w.summaries()
+	}
 }
 
 // factWalker holds what the fact passes learn about the main file's functions.

@@ -692,8 +692,8 @@ func (p *preamble) pointerMembers(i int) map[string][]string {
 		return v.(map[string][]string)
 	}
 	var out map[string][]string
-	if text := p.decls[i].text; strings.IndexByte(text, '{') >= 0 && typeDeclaration(text) {
-		for _, m := range pointerMember.FindAllStringSubmatch(text, -1) {
+	if d := p.decls[i]; d.hasBody() && typeDeclaration(d.text) {
+		for _, m := range pointerMember.FindAllStringSubmatch(d.text, -1) {
 			if out == nil {
 				out = map[string][]string{}
 			}

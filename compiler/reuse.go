@@ -406,14 +406,7 @@ func blankBody(src []byte, start, end int) {
 			i = j - 1
 			continue
 		case c == '"' || c == '\'':
-			j := i + 1
-			for j < end && src[j] != c && src[j] != '\n' {
-				if src[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			j = min(j+1, end)
+			j := min(literalEnd(src[:end], i)+1, end)
 			blank(src, i, j)
 			i = j - 1
 			lineStart = false
@@ -480,14 +473,23 @@ func (e *edit) summary(s *funcSummary) (*funcSummary, bool) {
 	if n.inherited, ok = e.guards(s.inherited); !ok {
 		return nil, false
 	}
-	n.sites = make([]guardSite, len(s.sites))
-	for i, site := range s.sites {
+	if n.sites, ok = e.sites(s.sites); !ok {
+		return nil, false
+	}
+	return &n, true
+}
+
+// sites are call sites with their guards' positions moved.
+func (e *edit) sites(sites []guardSite) ([]guardSite, bool) {
+	out := make([]guardSite, len(sites))
+	for i, site := range sites {
+		var ok bool
 		if site.guards, ok = e.guards(site.guards); !ok {
 			return nil, false
 		}
-		n.sites[i] = site
+		out[i] = site
 	}
-	return &n, true
+	return out, true
 }
 
 // sameGifts reports whether the edited function gives the others what it gave them.
@@ -496,11 +498,11 @@ func (e *edit) sameGifts(old, cur *funcSummary) bool {
 		old.hasRet != cur.hasRet || old.ret != cur.ret || !slices.Equal(old.gives, cur.gives) || len(old.sites) != len(cur.sites) {
 		return false
 	}
-	moved, ok := e.summary(&funcSummary{sites: old.sites, body: span{-1, -1}})
+	moved, ok := e.sites(old.sites)
 	if !ok {
 		return false
 	}
-	for i, s := range moved.sites {
+	for i, s := range moved {
 		if s.callee != cur.sites[i].callee || !sameGuards(s.guards, cur.sites[i].guards) {
 			return false
 		}
