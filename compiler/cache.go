@@ -24,9 +24,10 @@ import (
 type Cache struct {
 	mu        sync.Mutex
 	preambles map[string]*preambleSlot
-	learned   map[string]map[string]bool // main file → names found needed by retries
-	last      map[string]*lastCompile    // main file → its last error-free compile (reuse.go)
-	noReuse   bool                       // tests: every compile is a whole one
+	learned   map[string]map[string]bool   // main file → names found needed by retries
+	last      map[string]*lastCompile      // main file → its last error-free compile (reuse.go)
+	recovered map[string][]*blankedCompile // main file → compiles with one body blanked (reuse_errors.go)
+	noReuse   bool                         // tests: every compile is a whole one
 	intern    *interner
 	building  chan struct{} // one preamble build at a time: see preamble
 	clock     atomic.Int64  // orders preamble uses, for eviction
@@ -82,7 +83,7 @@ type CacheOptions struct {
 func NewCache() *Cache { return NewCacheWith(CacheOptions{}) }
 
 func NewCacheWith(o CacheOptions) *Cache {
-	c := &Cache{preambles: map[string]*preambleSlot{}, learned: map[string]map[string]bool{}, last: map[string]*lastCompile{}, intern: newInterner(),
+	c := &Cache{preambles: map[string]*preambleSlot{}, learned: map[string]map[string]bool{}, last: map[string]*lastCompile{}, recovered: map[string][]*blankedCompile{}, intern: newInterner(),
 		building: make(chan struct{}, 1)}
 	if o.Dir != "" {
 		log := o.Log
@@ -135,7 +136,9 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 	if !c.noReuse {
 		if res, next, ok := c.reuse(ctx, u); ok {
 			c.stats.reused.Add(1)
-			c.remember(u.path, next)
+			if next != nil { // nil: a text with errors, which leaves the last compile in place
+				c.remember(u.path, next)
+			}
 			return res, nil
 		}
 	}
@@ -468,7 +471,7 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 	learned := slices.Collect(maps.Keys(c.learned[path]))
 	c.mu.Unlock()
 	picked, reached = p.closure(append(names, learned...))
-	decls, macros = p.render(picked, reached)
+	macros = p.renderMacros(reached)
 	m = p.memoizedSource(cfg, src, macros, reached, compiled)
 	macros = m.macros
 	if m.defs != "" {
@@ -486,7 +489,10 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 		scanIdents(string(m.src), func(s, e int) { add(string(m.src[s:e])) })
 		scanIdents(m.defs, func(s, e int) { add(m.defs[s:e]) })
 		picked, reached = p.closure(list)
-		decls, macros = p.render(picked, reached)
+		macros = p.renderMacros(reached)
+	}
+	if compiled {
+		decls = p.renderDecls(picked)
 	}
 	return picked, reached, decls, macros, m
 }

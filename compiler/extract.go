@@ -111,6 +111,9 @@ func (x *extractor) relocations(given []*headerFunc) []Relocation {
 			}
 		}
 	}
+	if x.reuse != nil {
+		x.reuse.addSections(x.sections)
+	}
 	for l := x.ast.TranslationUnit; l != nil; l = l.TranslationUnit {
 		ed := l.ExternalDeclaration
 		if ed.Case != cc.ExternalDeclarationFuncDef || ed.Position().Filename != x.path {

@@ -730,15 +730,29 @@ func (p *preamble) pastedFrom(prefix string) []string {
 	return out
 }
 
+// maxLineGap is the most newlines render writes instead of a #line directive.
+const maxLineGap = 16
+
+var newlines = strings.Repeat("\n", maxLineGap)
+
 const pushPreserve = "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n"
 
-// render writes the pruned header source: the picked declarations in order, each after a
-// #line marker, records of vmlinux.h-style pragma ranges inside a pragma push/pop again;
+// render writes the pruned header source: the picked declarations in order, each at its
+// file and line (after a #line marker, or newlines when it is a few lines on), records of vmlinux.h-style pragma ranges inside a pragma push/pop again;
 // and, apart, the macros the file can reach (declaration texts never need one: see
 // declText), which follow the declarations in the translation.
 func (p *preamble) render(picked []int, names map[string]bool) (decls, macros string) {
+	return p.renderDecls(picked), p.renderMacros(names)
+}
+
+// renderDecls is render's declarations.
+func (p *preamble) renderDecls(picked []int) string {
 	var b strings.Builder
 	open := false
+	// Where the text written so far leaves cc: a declaration a few lines further on in the
+	// same file is reached with newlines, cheaper for cc than a #line directive (most picked
+	// declarations are close to the one before them).
+	file, line := "", 0
 	for _, i := range picked {
 		d := p.decls[i]
 		if d.preserve != open {
@@ -747,15 +761,26 @@ func (p *preamble) render(picked []int, names map[string]bool) (decls, macros st
 			} else {
 				b.WriteString("#pragma clang attribute pop\n")
 			}
-			open = d.preserve
+			open, file = d.preserve, ""
 		}
-		fmt.Fprintf(&b, "#line %d %q\n%s\n", d.line, d.file, d.text)
+		if gap := d.line - line; d.file == file && gap >= 0 && gap <= maxLineGap {
+			b.WriteString(newlines[:gap])
+		} else {
+			fmt.Fprintf(&b, "#line %d %q\n", d.line, d.file)
+		}
+		b.WriteString(d.text)
+		b.WriteByte('\n')
+		file, line = d.file, d.line+strings.Count(d.text, "\n")+1
 	}
 	if open {
 		b.WriteString("#pragma clang attribute pop\n")
 	}
-	decls = b.String()
-	b.Reset()
+	return b.String()
+}
+
+// renderMacros is render's macros.
+func (p *preamble) renderMacros(names map[string]bool) string {
+	var b strings.Builder
 	b.WriteString("#line 1 \"<preamble-macros>\"\n")
 	defined := make([]string, 0, len(names))
 	for n := range names {
@@ -767,7 +792,7 @@ func (p *preamble) render(picked []int, names map[string]bool) (decls, macros st
 	for _, n := range defined {
 		b.WriteString(p.defines[n])
 	}
-	return decls, b.String()
+	return b.String()
 }
 
 // addDefined completes Facts.Defined after a pruned compile, which kept only the macros and

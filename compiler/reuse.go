@@ -130,6 +130,15 @@ type reuseInputs struct {
 	inherited  []Guard
 	rets       map[string]Provenance // the other functions' returns
 	callers    map[string][]string   // callee → the other functions that call it
+	sections   map[string]string     // the main file's functions' SEC()s, of those blanked whole too
+}
+
+func (r *reuseInputs) addSections(sections map[string]string) {
+	for fn, sec := range r.sections {
+		if sections[fn] == "" && sec != "" {
+			sections[fn] = sec
+		}
+	}
 }
 
 func (r *reuseInputs) addCallers(callers map[string]map[string]bool) {
@@ -238,10 +247,8 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 		return nil, nil, false
 	}
 	byBody := map[span]*funcSummary{}
-	index := map[string]int{}
-	for i, s := range last.sums {
+	for _, s := range last.sums {
 		byBody[s.body] = s
-		index[s.name] = i
 	}
 	oldBody := func(it item) span { // the body's span in the old text
 		s, e := it.bodyStart-1, it.bodyEnd+1
@@ -268,8 +275,27 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	}
 
 	// Every other body blanked, but those the cross-function passes read (conditions) and
-	// those that declare externs (the file's externs come from this compile).
+	// those that declare externs (the file's externs come from this compile). A function
+	// the edited one does not name is blanked whole, signature too: what the signatures
+	// name costs declarations, and the cross-function passes have its part from its
+	// summary. Only the file's function names count: f names the same types as others.
+	funcNames := map[string]bool{}
+	for _, s := range last.sums {
+		funcNames[s.name] = true
+	}
+	named := map[string]bool{}
+	fText := string(src[items[fItem].start:items[fItem].end])
+	scanIdents(fText, func(s, e int) {
+		if funcNames[fText[s:e]] {
+			named[fText[s:e]] = true
+		}
+	})
+	namedIn := func(text string) (yes bool) {
+		scanIdents(text, func(s, e int) { yes = yes || named[text[s:e]] })
+		return yes
+	}
 	blanked := append([]byte(nil), u.src...)
+	bodiesOnly := blanked // the same text with the signatures kept, when some were blanked
 	saved := 0
 	for i, it := range items {
 		if i == fItem || it.bodyStart < 0 {
@@ -279,7 +305,15 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 		if s == nil || s.cond || bytes.Contains(src[it.bodyStart:it.bodyEnd], []byte("extern")) {
 			continue
 		}
-		blankBody(blanked, it.bodyStart, it.bodyEnd)
+		if it.start >= end && !namedIn(string(src[it.start:it.bodyStart])) {
+			if &bodiesOnly[0] == &blanked[0] {
+				bodiesOnly = append([]byte(nil), blanked...)
+			}
+			blankBody(blanked, it.start, it.end)
+		} else {
+			blankBody(blanked, it.bodyStart, it.bodyEnd)
+		}
+		blankBody(bodiesOnly, it.bodyStart, it.bodyEnd)
 		saved += it.bodyEnd - it.bodyStart
 	}
 	if saved*4 < len(src)-end {
@@ -298,6 +332,10 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	if in.inherited, ok = ed.guards(f.inherited); !ok {
 		return nil, nil, false
 	}
+	in.sections = map[string]string{}
+	for _, fn := range last.res.Funcs {
+		in.sections[fn.Name] = fn.Section
+	}
 	for _, s := range last.sums {
 		if s.name == f.name {
 			continue
@@ -312,17 +350,26 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	v := *u
 	v.src = blanked
 	got, out, p2, err := c.compileUnit(ctx, &v, end, text, in)
-	if err != nil || out == nil || p2 != p || len(got.Diagnostics) > 0 || len(out.funcs) != len(last.sums) {
+	if err == nil && out == nil && got.HasErrors() && &bodiesOnly[0] != &blanked[0] {
+		// An error may be for a function blanked whole (one a macro of f's calls): the
+		// text with every signature says which errors are f's own.
+		v.src = bodiesOnly
+		got, out, p2, err = c.compileUnit(ctx, &v, end, text, in)
+	}
+	if err == nil && p2 == p && out == nil && got.HasErrors() {
+		res, ok = c.reuseRecovered(ctx, u, src, items[fItem], got, p)
+		return res, nil, ok
+	}
+	if err != nil || out == nil || p2 != p || len(got.Diagnostics) > 0 {
 		return nil, nil, false
 	}
-	sums := out.funcs
-	for i, s := range sums {
-		if s.name != last.sums[i].name {
-			return nil, nil, false
+	var nf *funcSummary
+	for _, s := range out.funcs {
+		if s.name == f.name {
+			nf = s
 		}
 	}
-	nf := sums[index[f.name]]
-	if nf.body != (span{items[fItem].bodyStart - 1, items[fItem].bodyEnd + 1}) || !ed.sameGifts(f, nf) {
+	if nf == nil || nf.body != (span{items[fItem].bodyStart - 1, items[fItem].bodyEnd + 1}) || !ed.sameGifts(f, nf) {
 		return nil, nil, false
 	}
 	// The compile had the declarations the blanked text reaches; its relocations' local
@@ -348,7 +395,7 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	if last.res.Externs == nil {
 		res.Externs = nil
 	}
-	next = &lastCompile{src: src, p: p, res: res, sums: make([]*funcSummary, len(sums)), defined: out.defined,
+	next = &lastCompile{src: src, p: p, res: res, sums: make([]*funcSummary, len(last.sums)), defined: out.defined,
 		reach: reachedRecords(res.Relocations, nil)}
 	reachedExterns(res.Externs, next.reach)
 	for i, s := range last.sums {
@@ -461,6 +508,71 @@ func (e *edit) guards(gs []Guard) ([]Guard, bool) {
 	return out, true
 }
 
+func (e *edit) relocIn(r *Relocation) bool {
+	m, ok := e.reloc(*r)
+	*r = m
+	return ok
+}
+
+func (e *edit) probeRead(p *ProbeRead) bool {
+	ok := e.pos(&p.Pos) && e.rng(&p.Call)
+	for i := range p.Args {
+		ok = ok && e.rng(&p.Args[i])
+	}
+	p.Unpreserved = slices.Clone(p.Unpreserved)
+	for i := range p.Unpreserved {
+		ok = ok && e.rng(&p.Unpreserved[i].Range)
+	}
+	if p.Into != nil {
+		into := *p.Into
+		ok = ok && e.rng(&into.Dst) && e.rng(&into.Base)
+		p.Into = &into
+	}
+	return ok
+}
+
+func (e *edit) directRead(d *DirectRead) bool {
+	return e.rng(&d.Range) && e.rng(&d.Member) && e.rng(&d.Base)
+}
+
+func (e *edit) pointer(p *PointerVar) bool {
+	ok := e.rng(&p.Decl)
+	p.Uses = slices.Clone(p.Uses)
+	for i := range p.Uses {
+		ok = ok && e.rng(&p.Uses[i])
+	}
+	return ok
+}
+
+func (e *edit) fn(f *Func) bool { return e.rng(&f.Range) && e.rng(&f.Body) }
+
+// moved is r with every position moved past the edit; false when one lies in the text
+// replaced.
+func (e *edit) moved(r *Result) (*Result, bool) {
+	out := *r
+	ok := true
+	each := func(n int, move func(int) bool) {
+		for i := range n {
+			ok = ok && move(i)
+		}
+	}
+	out.Relocations = slices.Clone(r.Relocations)
+	each(len(out.Relocations), func(i int) bool { return e.relocIn(&out.Relocations[i]) })
+	out.Externs = slices.Clone(r.Externs)
+	each(len(out.Externs), func(i int) bool { return e.rng(&out.Externs[i].Range) })
+	out.Diagnostics = slices.Clone(r.Diagnostics)
+	each(len(out.Diagnostics), func(i int) bool { return e.rng(&out.Diagnostics[i].Range) })
+	out.Funcs = slices.Clone(r.Funcs)
+	each(len(out.Funcs), func(i int) bool { return e.fn(&out.Funcs[i]) })
+	out.ProbeReads = slices.Clone(r.ProbeReads)
+	each(len(out.ProbeReads), func(i int) bool { return e.probeRead(&out.ProbeReads[i]) })
+	out.DirectReads = slices.Clone(r.DirectReads)
+	each(len(out.DirectReads), func(i int) bool { return e.directRead(&out.DirectReads[i]) })
+	out.Pointers = slices.Clone(r.Pointers)
+	each(len(out.Pointers), func(i int) bool { return e.pointer(&out.Pointers[i]) })
+	return &out, ok
+}
+
 // summary is s with its positions moved.
 func (e *edit) summary(s *funcSummary) (*funcSummary, bool) {
 	n := *s
@@ -543,55 +655,28 @@ func (e *edit) splice(last, cur *Result, fn string, sums []*funcSummary) (*Resul
 	ok := true
 	res.Relocations = merged(s, last.Relocations, cur.Relocations, func(r *Relocation) (string, string, int) {
 		return r.Func, r.Range.Start.File, r.Range.Start.Offset
-	}, func(r *Relocation) bool {
-		m, good := e.reloc(*r)
-		*r = m
-		return good
-	}, &ok)
+	}, e.relocIn, &ok)
 	res.Facts.ProbeReads = merged(s, last.ProbeReads, cur.ProbeReads, func(p *ProbeRead) (string, string, int) {
 		return p.Func, e.path, p.Pos.Offset
-	}, func(p *ProbeRead) bool {
-		good := e.pos(&p.Pos) && e.rng(&p.Call)
-		for i := range p.Args {
-			good = good && e.rng(&p.Args[i])
-		}
-		p.Unpreserved = slices.Clone(p.Unpreserved)
-		for i := range p.Unpreserved {
-			good = good && e.rng(&p.Unpreserved[i].Range)
-		}
-		if p.Into != nil {
-			into := *p.Into
-			good = good && e.rng(&into.Dst) && e.rng(&into.Base)
-			p.Into = &into
-		}
-		return good
-	}, &ok)
+	}, e.probeRead, &ok)
 	res.Facts.DirectReads = merged(s, last.DirectReads, cur.DirectReads, func(d *DirectRead) (string, string, int) {
 		return d.Func, e.path, d.Range.Start.Offset
-	}, func(d *DirectRead) bool {
-		return e.rng(&d.Range) && e.rng(&d.Member) && e.rng(&d.Base)
-	}, &ok)
+	}, e.directRead, &ok)
 	// Pointers are listed by function, as walked: all at one place.
 	res.Facts.Pointers = merged(s, last.Pointers, cur.Pointers, func(p *PointerVar) (string, string, int) {
 		return p.Func, e.path, 0
-	}, func(p *PointerVar) bool {
-		good := e.rng(&p.Decl)
-		p.Uses = slices.Clone(p.Uses)
-		for i := range p.Uses {
-			good = good && e.rng(&p.Uses[i])
-		}
-		return good
-	}, &ok)
+	}, e.pointer, &ok)
 
 	res.Facts.Funcs = make([]Func, 0, len(last.Funcs))
-	for i, f := range last.Funcs {
+	for _, f := range last.Funcs {
 		if f.Name == fn {
-			if i >= len(cur.Funcs) || cur.Funcs[i].Name != fn {
+			i := slices.IndexFunc(cur.Funcs, func(g Func) bool { return g.Name == fn })
+			if i < 0 {
 				return nil, false
 			}
 			f = cur.Funcs[i]
 		} else {
-			ok = ok && e.rng(&f.Range) && e.rng(&f.Body)
+			ok = ok && e.fn(&f)
 		}
 		res.Facts.Funcs = append(res.Facts.Funcs, f)
 	}

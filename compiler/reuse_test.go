@@ -326,7 +326,11 @@ func TestReuseTaken(t *testing.T) {
 		{"a helper returning another class", replace("\te = bpf_ringbuf_reserve(&events, sizeof(*e), 0);\n", "\te = (void *)bpf_get_current_task();\n"), false},
 		{"a directive in a body", replace("\tfill_task(e, task);\n", "#define X 1\n\tfill_task(e, task);\n"), false},
 		{"a comment in a body", replace("\tfill_task(e, task);\n", "\t/* X */ fill_task(e, task);\n"), false},
-		{"an error in a body", replace("\tfill_task(e, task);\n", "\tfill_task(e, task)\n"), false},
+		// Recovery blanks the body: reused from a compile with that body blanked.
+		{"an error in a body", replace("\tfill_task(e, task);\n", "\tfill_task(e, task)\n"), true},
+		{"an undefined name in a body", replace("\tfill_task(e, task);\n", "\tfill_task(e, tsk);\n"), true},
+		// At the closing brace, recovery blanks the whole function.
+		{"an error at a body's end", replace("\tbpf_probe_read_kernel_str(&e->path, sizeof(e->path), name);\n\tbpf_ringbuf_submit(e, 0);\n\treturn 0;\n", "\tbpf_probe_read_kernel_str(&e->path, sizeof(e->path), name);\n\tbpf_ringbuf_submit(e, 0);\n\treturn 0;\n\tint t_ =\n"), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			reusing, whole := NewCache(), NewCache()
