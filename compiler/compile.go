@@ -256,12 +256,13 @@ var (
 )
 
 // parseErrors splits cc's error list into diagnostics. Errors in a synthetic source are
-// placed at the start of the main file; errors without a position ("-: unexpected EOF")
-// at its end, where the parser ran out of input.
+// placed at the start of the main file; errors without a position ("-: unexpected EOF"),
+// or past the file's last byte, at its end, where the parser ran out of input.
 func parseErrors(err error, mainPath string, mainSrc []byte) []Diagnostic {
-	eof := newLineTable(mainSrc).position(mainPath, len(mainSrc))
+	table := newLineTable(mainSrc)
+	eof := table.position(mainPath, len(mainSrc))
 	if len(mainSrc) > 0 && mainSrc[len(mainSrc)-1] == '\n' {
-		eof = newLineTable(mainSrc).position(mainPath, len(mainSrc)-1)
+		eof = table.position(mainPath, len(mainSrc)-1)
 	}
 	var out []Diagnostic
 	seen := map[string]bool{}
@@ -282,6 +283,11 @@ func parseErrors(err error, mainPath string, mainSrc []byte) []Diagnostic {
 			col, _ := strconv.Atoi(m[3])
 			d.Range.Start = Position{File: m[1], Line: ln, Col: col}
 			d.Message, d.unplaced = m[4], false
+			if m[1] == mainPath && table.offset(ln, col) > eof.Offset {
+				// cc places an early end of file past the last byte or not at all,
+				// depending on what came before: one place for both.
+				d.Range.Start = eof
+			}
 		}
 		d.Range.End = d.Range.Start
 		out = append(out, d)

@@ -24,53 +24,16 @@ func (u *unit) recovering(compile func(*unit) (*Result, error)) (*Result, error)
 	if err != nil || !res.HasErrors() {
 		return res, err
 	}
-	items := topLevelItems(u.src)
-	lines := newLineTable(u.src)
-	blanked := map[int]int{} // item → 1: body blanked, 2: whole item blanked
+	r := newRecovery(u.path, u.src)
 	var kept []Diagnostic
 	cur := u
 	for round := 0; round < maxErrors; round++ {
-		broken := map[int][]Diagnostic{}
-		syntax := false
-		for _, d := range res.Diagnostics {
-			if d.Severity != "error" {
-				continue
-			}
-			// cc stops parsing at the first syntax error, and what it says after it
-			// (the next item "expected ';'", an early end of file) is noise.
-			if strings.HasPrefix(d.Message, "unexpected ") {
-				if syntax {
-					continue
-				}
-				syntax = true
-			}
-			i := -1
-			if d.Range.Start.File == u.path && !d.unplaced {
-				// An error at the end of the file is in the last item.
-				i = itemAt(items, min(lines.offset(d.Range.Start.Line, d.Range.Start.Col), len(u.src)-1))
-			}
-			if i < 0 || blanked[i] == 2 {
-				return finishRecovery(res, kept), nil // cannot recover: report what we have
-			}
-			broken[i] = append(broken[i], d)
-		}
 		src := append([]byte(nil), cur.src...)
-		for i, ds := range broken {
-			kept = append(kept, withoutCascades(ds)...)
-			it := items[i]
-			inBody := it.bodyStart >= 0 && blanked[i] == 0
-			for _, d := range ds {
-				off := lines.offset(d.Range.Start.Line, d.Range.Start.Col)
-				inBody = inBody && off >= it.bodyStart && off < it.bodyEnd
-			}
-			if inBody {
-				blank(src, it.bodyStart, it.bodyEnd)
-				blanked[i] = 1
-			} else {
-				blank(src, it.start, it.end)
-				blanked[i] = 2
-			}
+		more, ok := r.round(res.Diagnostics, src)
+		if !ok {
+			return finishRecovery(res, kept), nil // cannot recover: report what we have
 		}
+		kept = append(kept, more...)
 		next := *cur
 		next.src = src
 		cur = &next
@@ -82,6 +45,82 @@ func (u *unit) recovering(compile func(*unit) (*Result, error)) (*Result, error)
 		}
 	}
 	return finishRecovery(res, kept), nil
+}
+
+// recovery is what error recovery knows of a main file across its rounds.
+type recovery struct {
+	path    string
+	items   []item
+	lines   lineTable
+	blanked map[int]int // item → 1: body blanked, 2: whole item blanked
+}
+
+func newRecovery(path string, src []byte) *recovery {
+	return &recovery{path: path, items: topLevelItems(src), lines: newLineTable(src), blanked: map[int]int{}}
+}
+
+// round places a compile's errors in the items of the main file and blanks those items in
+// src: a body with all its item's errors inside to `{}`, else the whole item. It returns
+// the errors to keep; ok is false when an error cannot be placed, or is in an item already
+// blanked whole.
+func (r *recovery) round(diags []Diagnostic, src []byte) (kept []Diagnostic, ok bool) {
+	broken := map[int][]Diagnostic{}
+	var atEnd []Diagnostic
+	syntax := false
+	for _, d := range diags {
+		if d.Severity != "error" {
+			continue
+		}
+		// cc stops parsing at the first syntax error, and what it says after it
+		// (the next item "expected ';'", an early end of file) is noise.
+		if strings.HasPrefix(d.Message, "unexpected ") {
+			if syntax {
+				continue
+			}
+			syntax = true
+		}
+		if d.Range.Start.File != r.path || d.unplaced {
+			return nil, false
+		}
+		off := r.lines.offset(d.Range.Start.Line, d.Range.Start.Col)
+		if len(r.items) > 0 && off >= r.items[len(r.items)-1].end {
+			atEnd = append(atEnd, d)
+			continue
+		}
+		i := itemAt(r.items, off)
+		if i < 0 || r.blanked[i] == 2 {
+			return nil, false
+		}
+		broken[i] = append(broken[i], d)
+	}
+	// An error past the last item (an early end of file) follows from one before it, a
+	// macro invocation or comment left open, when there is one; else it is the last item's.
+	if len(broken) > 0 {
+		kept = append(kept, atEnd...)
+	} else if len(atEnd) > 0 {
+		if i := len(r.items) - 1; i >= 0 && r.blanked[i] != 2 {
+			broken[i] = atEnd
+		} else {
+			return nil, false
+		}
+	}
+	for i, ds := range broken {
+		kept = append(kept, withoutCascades(ds)...)
+		it := r.items[i]
+		inBody := it.bodyStart >= 0 && r.blanked[i] == 0
+		for _, d := range ds {
+			off := r.lines.offset(d.Range.Start.Line, d.Range.Start.Col)
+			inBody = inBody && off >= it.bodyStart && off < it.bodyEnd
+		}
+		if inBody {
+			blank(src, it.bodyStart, it.bodyEnd)
+			r.blanked[i] = 1
+		} else {
+			blank(src, it.start, it.end)
+			r.blanked[i] = 2
+		}
+	}
+	return kept, true
 }
 
 // finishRecovery gives res the errors of the earlier rounds, in order, at most maxErrors
@@ -170,8 +209,9 @@ func itemAt(items []item, off int) int {
 
 // topLevelItems splits C source into top-level items on its text: an item ends at a `;`
 // outside brackets, or at the `}` closing a body that follows a `)` (a function
-// definition, macros such as BPF_KPROBE(...) { ... } included). Preprocessor directives,
-// comments and literals are skipped. An unterminated item runs to the end.
+// definition, macros such as BPF_KPROBE(...) { ... } included), or at a `}` in the first
+// column. Preprocessor directives, comments and literals are skipped. An unterminated item
+// runs to the end.
 func topLevelItems(src []byte) []item {
 	var out []item
 	cur := item{start: -1, bodyStart: -1, bodyEnd: -1}
@@ -231,6 +271,12 @@ func topLevelItems(src []byte) []item {
 			}
 			depth++
 		case '}':
+			if (depth > 1 || paren > 0) && (i == 0 || src[i-1] == '\n') {
+				// A brace in the first column closes a top-level item however many
+				// brackets a half-typed line left open before it: only the function the
+				// programmer is typing in is broken, not everything after it.
+				depth, paren = 1, 0
+			}
 			if depth > 0 {
 				depth--
 			}

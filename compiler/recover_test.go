@@ -20,6 +20,10 @@ SEC("kprobe/f") int BPF_KPROBE(f, int x)
 }
 char LICENSE[] SEC("license") = "GPL";
 int g(void) { struct { int a; } v = { 1 }; return v.a; }
+int open_block(void) {
+	{ f(1,
+	return 0;
+}
 int half(void) { return
 `
 	var got []string
@@ -35,6 +39,7 @@ int half(void) { return
 		`SEC("kprobe/f") body=if (x) { return ';'; } return 0;`,
 		"char",
 		"int body=struct { int a; } v = { 1 }; return v.a;",
+		"int body={ f(1, return 0;",
 		"int body=return",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -69,7 +74,13 @@ int prog(struct s *p) { return helper(p) + p->b; }
 `, []string{"2: unexpected ';'"}, []string{"byte_off s 0:1"}},
 		{"half-typed last function", header + `int good(struct s *p) { return p->b; }
 int typing(struct s *p) { return p->
-`, []string{"3: "}, []string{"byte_off s 0:1"}},
+`, []string{"3: expected identifier", "3: expected '}'"}, []string{"byte_off s 0:1"}},
+		{"a block left open", header + `int typing(struct s *p) {
+	{ bar(p->
+	return p->b;
+}
+int good(struct s *p) { return p->a; }
+`, []string{"4: "}, []string{"byte_off s 0:0"}},
 		{"too many errors", many, append(errorLines(21), "22: too many errors emitted"), []string{"byte_off s 0:1"}},
 	}
 	dir := t.TempDir()

@@ -350,14 +350,15 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	v := *u
 	v.src = blanked
 	got, out, p2, err := c.compileUnit(ctx, &v, end, text, in)
-	if err == nil && out == nil && got.HasErrors() && &bodiesOnly[0] != &blanked[0] {
+	if err == nil && out == nil && got.HasErrors() && &bodiesOnly[0] != &blanked[0] && mayBeUndeclared(got.Diagnostics) {
 		// An error may be for a function blanked whole (one a macro of f's calls): the
-		// text with every signature says which errors are f's own.
+		// text with every signature says which errors are f's own. (Functions declare
+		// no typedef: a syntax error cannot come of one missing.)
 		v.src = bodiesOnly
 		got, out, p2, err = c.compileUnit(ctx, &v, end, text, in)
 	}
 	if err == nil && p2 == p && out == nil && got.HasErrors() {
-		res, ok = c.reuseRecovered(ctx, u, src, items[fItem], got, p)
+		res, ok = c.reuseRecovered(ctx, u, items[fItem], got, p)
 		return res, nil, ok
 	}
 	if err != nil || out == nil || p2 != p || len(got.Diagnostics) > 0 {

@@ -8,23 +8,27 @@ import (
 
 // Reuse for a text with errors, the usual state of a file being typed in. A whole compile
 // of it fails, and error recovery (recover.go) compiles the file again with the broken
-// body blanked: the result is that second compile's, with the first one's errors. When the
-// errors are all inside the one body that differs from the last error-free text, both
-// compiles are cheaper to have another way:
-//   - the errors are those of the compile with every other body blanked (reuse.go), which
-//     reads the same text up to them and has nothing else that can fail (with every
-//     signature kept: a function blanked whole may be what a macro of the body calls);
-//   - the compile with the broken body blanked depends only on the text around that body,
-//     which stays the same while the programmer types inside it. It is kept, per file for
-//     the last two bodies, and moved past the body's new length each time.
+// items blanked: the result is that second compile's, with the first one's errors. When
+// the text differs from the last error-free one only inside one body, both compiles are
+// cheaper to have another way:
+//   - the first one's errors are those of the compile with every other body blanked
+//     (reuse.go), which reads the same text up to them and has nothing else that can fail
+//     (with every signature kept when an error may be for a function blanked whole);
+//     recovery's choice of what to blank is made on them as on a whole compile's;
+//   - the second compile depends only on the text outside the edited body (its
+//     signature blanked too when an error is at its closing brace), which stays the same
+//     while the programmer types inside it. It is kept, per file for the last two bodies,
+//     and moved past the body's new length each time.
 //
-// An error outside the body (at its closing brace, say, where recovery blanks the whole
-// function), or anything else recovery would do in more than one round, takes the whole
-// path. TestReuseEqualsPruned replays half-typed statements to hold the results equal.
+// When the edited function is not among the items recovery blanks, or the second compile
+// has errors of its own (a function blanked whole that another calls), the file takes the
+// whole path. TestReuseEqualsPruned replays half-typed statements (a macro invocation left
+// open among them) to hold the results equal.
 
-// blankedCompile is the error-free compile of a main file with one function body blanked.
+// blankedCompile is the error-free compile of a main file with the items error recovery
+// blanks, among them the edited function or its body.
 type blankedCompile struct {
-	before, after []byte // the main file before the body and from its closing brace
+	before, after []byte // the blanked text before the edited body and from its closing brace
 	bodyLen       int
 	p             *preamble
 	learned       int // how many names the Cache had learned for the file: they add declarations
@@ -34,45 +38,53 @@ type blankedCompile struct {
 // maxRecovered bounds the blanked compiles kept per file: the bodies typed in last.
 const maxRecovered = 2
 
-// reuseRecovered is recovery's result for u, whose edited body it (in src, the main file
-// as cc scans it) has errors: got is the compile with the other bodies blanked.
-func (c *Cache) reuseRecovered(ctx context.Context, u *unit, src []byte, it item, got *Result, p *preamble) (*Result, bool) {
-	lines := newLineTable(u.src)
-	var errs []Diagnostic
-	syntax := false
-	for _, d := range got.Diagnostics {
-		if d.Severity != "error" {
-			continue
+// mayBeUndeclared: among the errors, one that a missing declaration makes.
+func mayBeUndeclared(ds []Diagnostic) bool {
+	for _, d := range ds {
+		if d.Severity == "error" && strings.Contains(d.Message, "undefined") {
+			return true
 		}
-		if strings.HasPrefix(d.Message, "unexpected ") { // what cc says after the first is noise
-			if syntax {
-				continue
-			}
-			syntax = true
-		}
-		if d.Range.Start.File != u.path || d.unplaced {
-			return nil, false
-		}
-		if off := lines.offset(d.Range.Start.Line, d.Range.Start.Col); off < it.bodyStart || off >= it.bodyEnd {
-			return nil, false
-		}
-		errs = append(errs, d)
 	}
-	base, ok := c.blankedBody(ctx, u, src, it, p)
+	return false
+}
+
+// reuseRecovered is recovery's result for u, edited inside the body of the item f: got is
+// the compile with the other bodies blanked, which failed.
+func (c *Cache) reuseRecovered(ctx context.Context, u *unit, f item, got *Result, p *preamble) (*Result, bool) {
+	for _, d := range got.Diagnostics {
+		if d.Range.Start.File != u.path || d.unplaced {
+			return nil, false // from the declarations this compile was given, not the file's
+		}
+	}
+	// Recovery's first round, as recovering runs it on a whole compile's errors.
+	r := newRecovery(u.path, u.src)
+	text := append([]byte(nil), u.src...)
+	kept, ok := r.round(got.Diagnostics, text)
+	if !ok {
+		return finishRecovery(got, nil), true // recovery stops: the errors are all there is
+	}
+	edited := false
+	for i, it := range r.items {
+		edited = edited || it.bodyStart == f.bodyStart && r.blanked[i] != 0
+	}
+	if !edited {
+		return nil, false
+	}
+	base, ok := c.blankedFile(ctx, u, text, f, p)
 	if !ok {
 		return nil, false
 	}
-	ed := edit{path: u.path, pre: it.bodyStart, oldEnd: it.bodyStart + base.bodyLen, delta: it.bodyEnd - it.bodyStart - base.bodyLen, lines: newLineTable(src)}
+	ed := edit{path: u.path, pre: f.bodyStart, oldEnd: f.bodyStart + base.bodyLen, delta: f.bodyEnd - f.bodyStart - base.bodyLen, lines: newLineTable(mainSource(u.src))}
 	res, ok := ed.moved(base.res)
 	if !ok {
 		return nil, false
 	}
-	return finishRecovery(res, withoutCascades(errs)), true
+	return finishRecovery(res, kept), true
 }
 
-// blankedBody is the compile of u with the body it blanked, kept or made.
-func (c *Cache) blankedBody(ctx context.Context, u *unit, src []byte, it item, p *preamble) (*blankedCompile, bool) {
-	before, after := src[:it.bodyStart], src[it.bodyEnd:]
+// blankedFile is the compile of text, u's with the edited body f blanked, kept or made.
+func (c *Cache) blankedFile(ctx context.Context, u *unit, text []byte, f item, p *preamble) (*blankedCompile, bool) {
+	before, after := text[:f.bodyStart], text[f.bodyEnd:]
 	c.mu.Lock()
 	learned := len(c.learned[u.path])
 	for _, b := range c.recovered[u.path] {
@@ -84,14 +96,13 @@ func (c *Cache) blankedBody(ctx context.Context, u *unit, src []byte, it item, p
 	c.mu.Unlock()
 
 	v := *u
-	v.src = append([]byte(nil), u.src...)
-	blank(v.src, it.bodyStart, it.bodyEnd)
-	end, text := preambleText(v.src)
-	res, sums, p2, err := c.compileUnit(ctx, &v, end, text, nil)
+	v.src = text
+	end, preamble := preambleText(text)
+	res, sums, p2, err := c.compileUnit(ctx, &v, end, preamble, nil)
 	if err != nil || sums == nil || p2 != p || len(res.Diagnostics) > 0 {
 		return nil, false
 	}
-	b := &blankedCompile{before: bytes.Clone(before), after: bytes.Clone(after), bodyLen: it.bodyEnd - it.bodyStart, p: p, res: res}
+	b := &blankedCompile{before: bytes.Clone(before), after: bytes.Clone(after), bodyLen: f.bodyEnd - f.bodyStart, p: p, res: res}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b.learned = len(c.learned[u.path]) // with what the compile learned, as the next one starts

@@ -230,8 +230,8 @@ var localDecl = regexp.MustCompile(`(?m)^\s*(?:const\s+)?(?:int|long|char|bool|_
 
 // editStream is a sequence of texts of src: for its first, middle and last function
 // bodies, every prefix of typing a statement at the top of the body, the statement
-// removed, a line deleted and restored, a local renamed and restored, and a statement
-// typed before the closing brace.
+// removed, a block and a macro call left open, a line deleted and restored, a local
+// renamed and restored, and a statement typed before the closing brace.
 func editStream(src []byte) [][]byte {
 	var bodies []item
 	for _, it := range topLevelItems(src) {
@@ -256,6 +256,13 @@ func editStream(src []byte) [][]byte {
 		stmt := "\n\tint t_ = 1;"
 		for i := 1; i <= len(stmt); i++ {
 			out = append(out, with(b.bodyStart, b.bodyStart, stmt[:i]))
+		}
+		out = append(out, src)
+		// A block, a macro invocation and a parenthesis left open, as typed without an
+		// editor closing them.
+		open := "\n\t{ bpf_printk(\"%d\", (1 +"
+		for _, i := range []int{3, 15, len(open)} {
+			out = append(out, with(b.bodyStart, b.bodyStart, open[:i]))
 		}
 		out = append(out, src)
 		// The body's first line deleted.
@@ -324,13 +331,17 @@ func TestReuseTaken(t *testing.T) {
 		{"another call of a helper", replace("\tfill_task(e, task);\n", "\tfill_task(e, task);\n\tfill_task(e, task);\n"), false},
 		{"a helper given another class of pointer", replace("\tfill_task(e, task);\n", "\tfill_task(e, (struct task_struct *)bpf_get_current_task_btf());\n"), false},
 		{"a helper returning another class", replace("\te = bpf_ringbuf_reserve(&events, sizeof(*e), 0);\n", "\te = (void *)bpf_get_current_task();\n"), false},
+		// A macro invocation left open runs to the end of the file: its error is the
+		// edited function's, the early end of file follows from it.
+		{"a macro invocation left open", replace("\tfill_task(e, task);\n", "\tbpf_printk(\"%d\", e->pid\n\tfill_task(e, task);\n"), true},
 		{"a directive in a body", replace("\tfill_task(e, task);\n", "#define X 1\n\tfill_task(e, task);\n"), false},
 		{"a comment in a body", replace("\tfill_task(e, task);\n", "\t/* X */ fill_task(e, task);\n"), false},
 		// Recovery blanks the body: reused from a compile with that body blanked.
 		{"an error in a body", replace("\tfill_task(e, task);\n", "\tfill_task(e, task)\n"), true},
 		{"an undefined name in a body", replace("\tfill_task(e, task);\n", "\tfill_task(e, tsk);\n"), true},
-		// At the closing brace, recovery blanks the whole function.
-		{"an error at a body's end", replace("\tbpf_probe_read_kernel_str(&e->path, sizeof(e->path), name);\n\tbpf_ringbuf_submit(e, 0);\n\treturn 0;\n", "\tbpf_probe_read_kernel_str(&e->path, sizeof(e->path), name);\n\tbpf_ringbuf_submit(e, 0);\n\treturn 0;\n\tint t_ =\n"), false},
+		// At the closing brace, recovery blanks the whole function: reused from the
+		// compile without it.
+		{"an error at a body's end", replace("\tbpf_probe_read_kernel_str(&e->path, sizeof(e->path), name);\n\tbpf_ringbuf_submit(e, 0);\n\treturn 0;\n", "\tbpf_probe_read_kernel_str(&e->path, sizeof(e->path), name);\n\tbpf_ringbuf_submit(e, 0);\n\treturn 0;\n\tint t_ =\n"), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			reusing, whole := NewCache(), NewCache()
