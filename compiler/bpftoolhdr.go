@@ -62,12 +62,12 @@ func scanBpftoolHeader(src []byte) (decls []bpftoolDecl, ok bool) {
 			}
 			i += end
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
-			end := bytes.Index(src[i+2:], []byte("*/"))
+			end := blockCommentEnd(src, i)
 			if end < 0 {
 				return nil, false
 			}
-			line += bytes.Count(src[i:i+2+end+2], []byte("\n"))
-			i += 2 + end + 2
+			line += bytes.Count(src[i:end], []byte("\n"))
+			i = end
 		case isIdentByte(c):
 			end, lines, good := bpftoolItemEnd(src, i)
 			if !good {

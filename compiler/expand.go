@@ -468,11 +468,11 @@ func scanInvocations(src []byte, isMacro func(string) bool) (invs []invocation, 
 				i++
 			}
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
-			j := strings.Index(string(src[i+2:]), "*/")
+			j := blockCommentEnd(src, i)
 			if j < 0 {
 				return invs, dirs, true
 			}
-			i += j + 4
+			i = j
 		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 			j := i + 1
 			for j < len(src) && isIdentByte(src[j]) {
@@ -541,11 +541,11 @@ func invocationAt(src []byte, start, nameEnd int) (inv invocation, found bool) {
 				i++
 			}
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
-			j := strings.Index(string(src[i+2:]), "*/")
+			j := blockCommentEnd(src, i)
 			if j < 0 {
 				return inv, false
 			}
-			i += j + 3
+			i = j - 1
 		case c == '\n':
 			if t := skipBlank(src, i+1); t < len(src) && src[t] == '#' && isLineStart(src, t) {
 				return inv, false
@@ -584,11 +584,11 @@ func skipBlank(src []byte, i int) int {
 		case src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r':
 			i++
 		case src[i] == '/' && i+1 < len(src) && src[i+1] == '*':
-			j := strings.Index(string(src[i+2:]), "*/")
+			j := blockCommentEnd(src, i)
 			if j < 0 {
 				return len(src)
 			}
-			i += j + 4
+			i = j
 		case src[i] == '/' && i+1 < len(src) && src[i+1] == '/':
 			for i < len(src) && src[i] != '\n' {
 				i++
@@ -618,11 +618,11 @@ func stripComments(s string) string {
 	for i := 0; i < len(s); i++ {
 		switch {
 		case s[i] == '/' && i+1 < len(s) && s[i+1] == '*':
-			j := strings.Index(s[i+2:], "*/")
+			j := blockCommentEnd(s, i)
 			if j < 0 {
 				return b.String()
 			}
-			i += j + 3
+			i = j - 1
 		case s[i] == '/' && i+1 < len(s) && s[i+1] == '/':
 			for i < len(s) && s[i] != '\n' {
 				i++
@@ -766,11 +766,11 @@ func nestingBound(src []byte, dirs [][2]int, invs []invocation, repl []string, d
 				i++
 			}
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
-			j := strings.Index(string(src[i+2:]), "*/")
+			j := blockCommentEnd(src, i)
 			if j < 0 {
 				return bound
 			}
-			i += j + 4
+			i = j
 		case c == '(' || c == '[' || c == '{':
 			depth++
 			bound = max(bound, depth+extra)

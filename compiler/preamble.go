@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"regexp"
@@ -37,11 +36,11 @@ func preambleEnd(src []byte) int {
 				i++
 			}
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
-			end := bytes.Index(src[i+2:], []byte("*/"))
+			end := blockCommentEnd(src, i)
 			if end < 0 {
 				return lineStart
 			}
-			i += end + 4
+			i = end
 		case c == '#' && onlySpaceBefore(src, lineStart, i):
 			// A directive, with its continuation lines and comments.
 			for i < len(src) && src[i] != '\n' {
@@ -49,11 +48,11 @@ func preambleEnd(src []byte) int {
 				case src[i] == '\\' && i+1 < len(src) && src[i+1] == '\n':
 					i += 2
 				case src[i] == '/' && i+1 < len(src) && src[i+1] == '*':
-					end := bytes.Index(src[i+2:], []byte("*/"))
+					end := blockCommentEnd(src, i)
 					if end < 0 {
 						return lineStart
 					}
-					i += end + 4
+					i = end
 				default:
 					i++
 				}
@@ -559,11 +558,11 @@ func scanIdents(text string, fn func(start, end int)) {
 				i++
 			}
 		case c == '/' && i+1 < len(text) && text[i+1] == '*':
-			j := strings.Index(text[i+2:], "*/")
+			j := blockCommentEnd(text, i)
 			if j < 0 {
 				return
 			}
-			i += j + 4
+			i = j
 		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 			j := i + 1
 			for j < len(text) && isIdentByte(text[j]) {

@@ -237,11 +237,10 @@ func topLevelItems(src []byte) []item {
 			}
 			continue
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
-			end := strings.Index(string(src[i+2:]), "*/")
-			if end < 0 {
+			if end := blockCommentEnd(src, i); end < 0 {
 				i = len(src)
 			} else {
-				i += end + 3
+				i = end - 1
 			}
 			continue
 		}
@@ -309,6 +308,18 @@ func topLevelItems(src []byte) []item {
 		out = append(out, cur)
 	}
 	return out
+}
+
+// blockCommentEnd is the index just past the `*/` closing the comment opened at s[i:i+2],
+// or -1 when nothing closes it. (Without the copy strings.Index(string(src[i+2:]), "*/")
+// made of the rest of a []byte source at every comment.)
+func blockCommentEnd[T string | []byte](s T, i int) int {
+	for j := i + 2; j+1 < len(s); j++ {
+		if s[j] == '*' && s[j+1] == '/' {
+			return j + 2
+		}
+	}
+	return -1
 }
 
 // directiveEnd is where the preprocessor directive starting at src[i] ends: at the newline

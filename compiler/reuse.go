@@ -358,7 +358,7 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 		got, out, p2, err = c.compileUnit(ctx, &v, end, text, in)
 	}
 	if err == nil && p2 == p && out == nil && got.HasErrors() {
-		res, ok = c.reuseRecovered(ctx, u, items[fItem], got, p)
+		res, ok = c.reuseRecovered(ctx, u, items[fItem], ed.lines, got, p)
 		return res, nil, ok
 	}
 	if err != nil || out == nil || p2 != p || len(got.Diagnostics) > 0 {
@@ -386,15 +386,8 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	}
 	// The file-level declarations are as they were; the compile's externs have its own
 	// declarations' types.
-	res.Externs = make([]Extern, len(last.res.Externs))
-	for i, x := range last.res.Externs {
-		if !ed.rng(&x.Range) {
-			return nil, nil, false
-		}
-		res.Externs[i] = x
-	}
-	if last.res.Externs == nil {
-		res.Externs = nil
+	if res.Externs, ok = movedEach(last.res.Externs, ed.extern); !ok {
+		return nil, nil, false
 	}
 	next = &lastCompile{src: src, p: p, res: res, sums: make([]*funcSummary, len(last.sums)), defined: out.defined,
 		reach: reachedRecords(res.Relocations, nil)}
@@ -436,10 +429,9 @@ func blankBody(src []byte, start, end int) {
 			lineStart = true
 			continue
 		case c == '/' && i+1 < end && src[i+1] == '*':
-			j := bytes.Index(src[i+2:end], []byte("*/"))
-			stop := end
-			if j >= 0 {
-				stop = i + 2 + j + 2
+			stop := blockCommentEnd(src[:end], i)
+			if stop < 0 {
+				stop = end
 			}
 			blank(src, i, stop)
 			i = stop - 1
@@ -495,18 +487,10 @@ func (e *edit) reloc(r Relocation) (Relocation, bool) {
 }
 
 func (e *edit) guards(gs []Guard) ([]Guard, bool) {
-	if gs == nil {
-		return nil, true
-	}
-	out := make([]Guard, len(gs))
-	for i, g := range gs {
-		var ok bool
-		if g.Check, ok = e.reloc(g.Check); !ok {
-			return nil, false
-		}
-		out[i] = g
-	}
-	return out, true
+	return movedEach(gs, func(g *Guard) (ok bool) {
+		g.Check, ok = e.reloc(g.Check)
+		return ok
+	})
 }
 
 func (e *edit) relocIn(r *Relocation) bool {
@@ -551,27 +535,29 @@ func (e *edit) fn(f *Func) bool { return e.rng(&f.Range) && e.rng(&f.Body) }
 // replaced.
 func (e *edit) moved(r *Result) (*Result, bool) {
 	out := *r
-	ok := true
-	each := func(n int, move func(int) bool) {
-		for i := range n {
-			ok = ok && move(i)
+	var ok [7]bool
+	out.Relocations, ok[0] = movedEach(r.Relocations, e.relocIn)
+	out.Externs, ok[1] = movedEach(r.Externs, e.extern)
+	out.Diagnostics, ok[2] = movedEach(r.Diagnostics, func(d *Diagnostic) bool { return e.rng(&d.Range) })
+	out.Funcs, ok[3] = movedEach(r.Funcs, e.fn)
+	out.ProbeReads, ok[4] = movedEach(r.ProbeReads, e.probeRead)
+	out.DirectReads, ok[5] = movedEach(r.DirectReads, e.directRead)
+	out.Pointers, ok[6] = movedEach(r.Pointers, e.pointer)
+	return &out, !slices.Contains(ok[:], false)
+}
+
+func (e *edit) extern(x *Extern) bool { return e.rng(&x.Range) }
+
+// movedEach is a copy of xs (nil for nil) with move applied to each; false when one
+// cannot be moved.
+func movedEach[T any](xs []T, move func(*T) bool) ([]T, bool) {
+	out := slices.Clone(xs)
+	for i := range out {
+		if !move(&out[i]) {
+			return nil, false
 		}
 	}
-	out.Relocations = slices.Clone(r.Relocations)
-	each(len(out.Relocations), func(i int) bool { return e.relocIn(&out.Relocations[i]) })
-	out.Externs = slices.Clone(r.Externs)
-	each(len(out.Externs), func(i int) bool { return e.rng(&out.Externs[i].Range) })
-	out.Diagnostics = slices.Clone(r.Diagnostics)
-	each(len(out.Diagnostics), func(i int) bool { return e.rng(&out.Diagnostics[i].Range) })
-	out.Funcs = slices.Clone(r.Funcs)
-	each(len(out.Funcs), func(i int) bool { return e.fn(&out.Funcs[i]) })
-	out.ProbeReads = slices.Clone(r.ProbeReads)
-	each(len(out.ProbeReads), func(i int) bool { return e.probeRead(&out.ProbeReads[i]) })
-	out.DirectReads = slices.Clone(r.DirectReads)
-	each(len(out.DirectReads), func(i int) bool { return e.directRead(&out.DirectReads[i]) })
-	out.Pointers = slices.Clone(r.Pointers)
-	each(len(out.Pointers), func(i int) bool { return e.pointer(&out.Pointers[i]) })
-	return &out, ok
+	return out, true
 }
 
 // summary is s with its positions moved.
@@ -594,15 +580,10 @@ func (e *edit) summary(s *funcSummary) (*funcSummary, bool) {
 
 // sites are call sites with their guards' positions moved.
 func (e *edit) sites(sites []guardSite) ([]guardSite, bool) {
-	out := make([]guardSite, len(sites))
-	for i, site := range sites {
-		var ok bool
-		if site.guards, ok = e.guards(site.guards); !ok {
-			return nil, false
-		}
-		out[i] = site
-	}
-	return out, true
+	return movedEach(sites, func(s *guardSite) (ok bool) {
+		s.guards, ok = e.guards(s.guards)
+		return ok
+	})
 }
 
 // sameGifts reports whether the edited function gives the others what it gave them.

@@ -49,8 +49,9 @@ func mayBeUndeclared(ds []Diagnostic) bool {
 }
 
 // reuseRecovered is recovery's result for u, edited inside the body of the item f: got is
-// the compile with the other bodies blanked, which failed.
-func (c *Cache) reuseRecovered(ctx context.Context, u *unit, f item, got *Result, p *preamble) (*Result, bool) {
+// the compile with the other bodies blanked, which failed; lines are the main file's as cc
+// scans it.
+func (c *Cache) reuseRecovered(ctx context.Context, u *unit, f item, lines lineTable, got *Result, p *preamble) (*Result, bool) {
 	for _, d := range got.Diagnostics {
 		if d.Range.Start.File != u.path || d.unplaced {
 			return nil, false // from the declarations this compile was given, not the file's
@@ -74,7 +75,7 @@ func (c *Cache) reuseRecovered(ctx context.Context, u *unit, f item, got *Result
 	if !ok {
 		return nil, false
 	}
-	ed := edit{path: u.path, pre: f.bodyStart, oldEnd: f.bodyStart + base.bodyLen, delta: f.bodyEnd - f.bodyStart - base.bodyLen, lines: newLineTable(mainSource(u.src))}
+	ed := edit{path: u.path, pre: f.bodyStart, oldEnd: f.bodyStart + base.bodyLen, delta: f.bodyEnd - f.bodyStart - base.bodyLen, lines: lines}
 	res, ok := ed.moved(base.res)
 	if !ok {
 		return nil, false
