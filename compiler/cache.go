@@ -34,7 +34,7 @@ type Cache struct {
 	disk      *diskCache    // nil: preambles are not kept on disk
 	stores    sync.WaitGroup
 
-	stats struct{ full, pruned, reused, fallbacks, retries, builds, diskLoads, diskStores atomic.Int64 }
+	stats struct{ full, pruned, reused, slim, fallbacks, retries, builds, diskLoads, diskStores atomic.Int64 }
 }
 
 type preambleSlot struct {
@@ -62,6 +62,7 @@ type CacheStats struct {
 	Full      int64 // compiles without a preamble worth caching (no #include), or whose preamble fails
 	Pruned    int64 // compiles that used a pruned preamble
 	Reused    int64 // compiles of one edited function, the rest of the last result reused (reuse.go)
+	Slim      int64 // compiles of one function given header records cut down (slim.go)
 	Fallbacks int64 // pruned compiles that could not resolve a name and were redone in full
 	Retries   int64 // pruned compiles redone with more declarations
 	Builds    int64 // preambles parsed and indexed
@@ -100,7 +101,7 @@ func (c *Cache) Flush() { c.stores.Wait() }
 
 func (c *Cache) Stats() CacheStats {
 	return CacheStats{
-		Full: c.stats.full.Load(), Pruned: c.stats.pruned.Load(), Reused: c.stats.reused.Load(), Fallbacks: c.stats.fallbacks.Load(),
+		Full: c.stats.full.Load(), Pruned: c.stats.pruned.Load(), Reused: c.stats.reused.Load(), Slim: c.stats.slim.Load(), Fallbacks: c.stats.fallbacks.Load(),
 		Retries: c.stats.retries.Load(), Builds: c.stats.builds.Load(),
 		DiskLoads: c.stats.diskLoads.Load(), DiskStores: c.stats.diskStores.Load(),
 	}
@@ -395,28 +396,17 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	src := append([]byte(nil), u.src...)
 	blank(src, 0, end)
 	mainSrc := mainSource(src)
-	picked, reached, decls, macros, m := c.closureOf(cfg, u.path, p, mainSrc, list, true)
+	pr := c.closureOf(cfg, u.path, p, mainSrc, list, true, in != nil && !in.wholeRecords)
+	picked, reached, decls, macros, m := pr.picked, pr.reached, pr.decls, pr.macros, pr.m
 	// Which records the header declarations complete shows in the local types of the
 	// relocations. A compile of one function body (reuse.go) has the declarations its own
 	// text reaches, but reuse needs the whole text's to complete the records its reused
 	// relocations reach as the last compile's did.
 	defined := p.definedRecords(picked)
+	// The whole text's declarations are found on the other core while cc parses.
+	var whole <-chan wholeClosure
 	if in != nil {
-		whole := append([]byte(nil), in.whole...)
-		blank(whole, 0, end)
-		var wholeNames []string
-		scanIdents(string(whole[end:]), func(s, e int) { wholeNames = append(wholeNames, string(whole[end+s:end+e])) })
-		wholePicked, wholeReached, _, _, _ := c.closureOf(cfg, u.path, p, mainSource(whole), wholeNames, false)
-		if reached["__COUNTER__"] || wholeReached["__COUNTER__"] {
-			return &Result{}, nil, nil // blanking bodies would change what it counts
-		}
-		defined = p.definedRecords(wholePicked)
-		for n := range in.reach {
-			if defined[n] != in.defined[n] {
-				return &Result{}, nil, nil
-			}
-		}
-		in.definedNow = defined
+		whole = c.wholeClosure(u, p, in.whole, end)
 	}
 	if m.defs != "" {
 		macros += "#line 1 \"<expansions>\"\n" + m.defs
@@ -431,6 +421,23 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		guard = guardSources(cfg, macros, main)
 	}
 	ast, err := translate(cfg, sources, guard)
+	if len(pr.cut) > 0 && !slimHolds(ast, err, u.path, pr.cutMembers) {
+		in.wholeRecords = true // and for the rest of this edit
+		return c.compilePruned(u, p, end, names, in)
+	}
+	if whole != nil {
+		w := <-whole
+		if w.err != nil || reached["__COUNTER__"] || w.reached["__COUNTER__"] {
+			return &Result{}, nil, nil // blanking bodies would change what it counts
+		}
+		defined = p.definedRecords(w.picked)
+		for n := range in.reach {
+			if defined[n] != in.defined[n] {
+				return &Result{}, nil, nil
+			}
+		}
+		in.definedNow, in.cut = defined, pr.cut
+	}
 	if err != nil {
 		diags := parseErrors(err, u.path, mainSrc)
 		if missing := p.missingNames(diags, names); len(missing) > 0 {
@@ -440,12 +447,47 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		return res, nil, nil
 	}
 	pragmas.finish()
+	if in == nil {
+		p.learnSlims(ast) // its records are whole
+	} else if len(pr.cut) > 0 {
+		c.stats.slim.Add(1)
+	}
 	x := newExtractor(ast, u.path, mainSrc, &pragmas, nil)
 	x.reuse, x.summarize = in, true
 	extract(res, x, p.funcs)
 	res.FallbacksUsed = p.fallbacks
 	p.addDefined(res)
 	return res, &summaries{x.summaries, defined}, nil
+}
+
+// wholeClosure is what the whole text of a compile of one function body reaches of the
+// preamble.
+type wholeClosure struct {
+	picked  []int
+	reached map[string]bool
+	err     error
+}
+
+// wholeClosure finds the whole text's closure in a goroutine. It has a cc.Config of its
+// own: expanding macro invocations runs cc's preprocessor, and a Config is not shared
+// between concurrent runs.
+func (c *Cache) wholeClosure(u *unit, p *preamble, text []byte, end int) <-chan wholeClosure {
+	out := make(chan wholeClosure, 1)
+	go func() {
+		var pragmas pragmaRanges
+		cfg, err := newConfig(u.flags, u.fsys, pragmas.handle)
+		if err != nil {
+			out <- wholeClosure{err: err}
+			return
+		}
+		whole := append([]byte(nil), text...)
+		blank(whole, 0, end)
+		var names []string
+		scanIdents(string(whole[end:]), func(s, e int) { names = append(names, string(whole[end+s:end+e])) })
+		pr := c.closureOf(cfg, u.path, p, mainSource(whole), names, false, false)
+		out <- wholeClosure{picked: pr.picked, reached: pr.reached}
+	}()
+	return out
 }
 
 // definesRecord reports whether a header of the preamble defines a record or enum named n.
@@ -465,16 +507,19 @@ func (d *ppDecl) hasBody() bool { return strings.IndexByte(d.text, '{') >= 0 }
 // needs of the preamble: the declarations and macros names reach, with the names of the
 // learned, and with the invocations memoized (expand.go), what the renamed text and the
 // expansions reach instead, since cc sees those and not the macros they came from.
-// compiled: cc will be given src (else only the names are wanted).
-func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, names []string, compiled bool) (picked []int, reached map[string]bool, decls, macros string, m memoized) {
+// compiled: cc will be given src (else only the names are wanted); slim: the records are
+// cut down to what the names can reach (slim.go).
+func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, names []string, compiled, slim bool) (pr prunedText) {
 	c.mu.Lock()
 	learned := slices.Collect(maps.Keys(c.learned[path]))
 	c.mu.Unlock()
-	picked, reached = p.closure(append(names, learned...))
-	macros = p.renderMacros(reached)
-	m = p.memoizedSource(cfg, src, macros, reached, compiled)
-	macros = m.macros
-	if m.defs != "" {
+	all := append(names, learned...)
+	pr.picked, pr.reached = p.closure(all)
+	pr.macros = p.renderMacros(pr.reached)
+	pr.m = p.memoizedSource(cfg, src, pr.macros, pr.reached, compiled)
+	pr.macros = pr.m.macros
+	var cut map[int]*slimmed
+	if m := pr.m; m.defs != "" {
 		seen := map[string]bool{}
 		list := names[:0:0]
 		add := func(n string) {
@@ -488,13 +533,34 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 		}
 		scanIdents(string(m.src), func(s, e int) { add(string(m.src[s:e])) })
 		scanIdents(m.defs, func(s, e int) { add(m.defs[s:e]) })
-		picked, reached = p.closure(list)
-		macros = p.renderMacros(reached)
+		pr.picked, pr.reached, cut = p.slimClosure(list, slim)
+		pr.macros = p.renderMacros(pr.reached)
+	} else if slim {
+		pr.picked, _, cut = p.slimClosure(all, true)
 	}
 	if compiled {
-		decls = p.renderDecls(picked)
+		pr.decls = p.renderDecls(pr.picked, cut)
 	}
-	return picked, reached, decls, macros, m
+	for i, s := range cut {
+		if pr.cut == nil {
+			pr.cut, pr.cutMembers = map[string]bool{}, map[string]bool{}
+		}
+		pr.cut[p.decls[i].declares[0]] = true
+		for _, n := range s.cut {
+			pr.cutMembers[n] = true
+		}
+	}
+	return pr
+}
+
+// prunedText is closureOf's answer.
+type prunedText struct {
+	picked        []int           // the declarations
+	reached       map[string]bool // every name reached
+	decls, macros string          // their texts (decls only when compiled)
+	m             memoized
+	cut           map[string]bool // the tags of the records cut down (slim.go)
+	cutMembers    map[string]bool // the names of the members they lost
 }
 
 // summaries are what a compile leaves for reusing it (reuse.go).

@@ -290,6 +290,7 @@ func parseErrors(err error, mainPath string, mainSrc []byte) []Diagnostic {
 			}
 		}
 		d.Range.End = d.Range.Start
+		d.Message = clangWording(d.Message)
 		out = append(out, d)
 	}
 	return out

@@ -112,7 +112,7 @@ func TestCompileProblems(t *testing.T) {
 	}{
 		{"missing header", "#include \"no_such_header.h\"\nint x;\n", "no_such_header.h", 1},
 		{"half-typed", "struct s { int a; } __attribute__((preserve_access_index));\nint f(struct s *p) { return p->\n", "", 0},
-		{"unknown member", "struct s { int a; } __attribute__((preserve_access_index));\nint f(struct s *p) { return p->b; }\n", "no member named b", 2},
+		{"unknown member", "struct s { int a; } __attribute__((preserve_access_index));\nint f(struct s *p) { return p->b; }\n", "no member named 'b' in 'struct s'", 2},
 		{"named variadic (cc/v4 regression)", "#define F(a, rest...) g(a, ##rest)\nint g(int, ...);\nint x(void) { return F(1, 2); }\n", "-", 0},
 	}
 	for _, tt := range tests {

@@ -93,6 +93,7 @@ type preamble struct {
 	baseDefsOnce sync.Once
 	baseDefs     map[string][]macroDef
 	ptrMembers   sync.Map // decl index → pointerMembers
+	slims        sync.Map // decl index → *slimPlan, learned from compiles (slim.go)
 }
 
 type fileStamp struct {
@@ -627,7 +628,15 @@ func hasEllipsis(params []cc.Token) bool {
 // those their declarations need, in translation order; and every name reached, macros
 // included (a macro reaches the identifiers of its replacement list).
 func (p *preamble) closure(names []string) ([]int, map[string]bool) {
-	need := map[string]bool{}
+	picked, need, _ := p.slimClosure(names, false)
+	return picked, need
+}
+
+// slimClosure is closure; with slim, the records with a slim plan are cut down to the
+// members the names reached can name (slim.go), and what only their cut members need is
+// not reached. cut holds their texts.
+func (p *preamble) slimClosure(names []string, slim bool) (picked []int, need map[string]bool, cut map[int]*slimmed) {
+	need = map[string]bool{}
 	var queue []string
 	add := func(n string) {
 		if !need[n] {
@@ -640,46 +649,86 @@ func (p *preamble) closure(names []string) ([]int, map[string]bool) {
 		accessed[n] = true
 		add(n)
 	}
-	picked := map[int]bool{}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, id := range p.macros[n] {
-			add(id)
-			// Token pasting makes names no text spells out: libbpf's
-			// ___bpf_apply(___bpf_kprobe_args, 2) becomes ___bpf_kprobe_args2, and
-			// BPF_FIELD_##info becomes BPF_FIELD_EXISTS. A name from a macro's body
-			// reaches the names it can be pasted into.
-			for _, pasted := range p.pastedFrom(id) {
-				add(pasted)
-			}
+	seen := map[int]bool{}
+	follow := func(i int, refs []string) {
+		for _, r := range refs {
+			add(r)
 		}
-		for _, i := range p.byName[n] {
-			if picked[i] {
-				continue
-			}
-			picked[i] = true
-			for _, r := range p.decls[i].refs {
-				add(r)
-			}
-			// A member the file names, declared `struct T *m`, is likely dereferenced
-			// (`BPF_CORE_READ(task, nsproxy, cgroup_ns, ...)`): T must be complete. Without
-			// this, each level of such a chain cost a retry on cc's error.
-			for member, tags := range p.pointerMembers(i) {
-				if accessed[member] {
-					for _, t := range tags {
-						add(t)
-					}
+		// A member the file names, declared `struct T *m`, is likely dereferenced
+		// (`BPF_CORE_READ(task, nsproxy, cgroup_ns, ...)`): T must be complete. Without
+		// this, each level of such a chain cost a retry on cc's error.
+		for member, tags := range p.pointerMembers(i) {
+			if accessed[member] {
+				for _, t := range tags {
+					add(t)
 				}
 			}
 		}
 	}
-	out := make([]int, 0, len(picked))
-	for i := range picked {
-		out = append(out, i)
+	// Whether a record's member is named is known once every name is: a record with a
+	// plan waits until the queue is empty. A name reached later can still name a member
+	// cut before (a header function's body, say): the record is cut again, with it kept.
+	var waiting []int
+	for {
+		for len(queue) > 0 {
+			n := queue[0]
+			queue = queue[1:]
+			for _, id := range p.macros[n] {
+				add(id)
+				// Token pasting makes names no text spells out: libbpf's
+				// ___bpf_apply(___bpf_kprobe_args, 2) becomes ___bpf_kprobe_args2, and
+				// BPF_FIELD_##info becomes BPF_FIELD_EXISTS. A name from a macro's body
+				// reaches the names it can be pasted into.
+				for _, pasted := range p.pastedFrom(id) {
+					add(pasted)
+				}
+			}
+			for _, i := range p.byName[n] {
+				if seen[i] {
+					continue
+				}
+				seen[i] = true
+				if slim && p.plan(i) != nil {
+					waiting = append(waiting, i)
+					continue
+				}
+				follow(i, p.decls[i].refs)
+			}
+		}
+		for _, i := range waiting {
+			s := p.plan(i).slim(p.decls[i], need)
+			if s == nil {
+				follow(i, p.decls[i].refs)
+				continue
+			}
+			if cut == nil {
+				cut = map[int]*slimmed{}
+			}
+			cut[i] = s
+			follow(i, s.refs)
+		}
+		waiting = waiting[:0]
+		for i, s := range cut {
+			if again := p.plan(i).slim(p.decls[i], need); again != s {
+				if again == nil {
+					delete(cut, i)
+					follow(i, p.decls[i].refs)
+				} else {
+					cut[i] = again
+					follow(i, again.refs)
+				}
+			}
+		}
+		if len(queue) == 0 {
+			break
+		}
 	}
-	sort.Ints(out)
-	return out, need
+	picked = make([]int, 0, len(seen))
+	for i := range seen {
+		picked = append(picked, i)
+	}
+	sort.Ints(picked)
+	return picked, need, cut
 }
 
 var pointerMember = regexp.MustCompile(`\b(?:struct|union)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?:const\s*|volatile\s*)*\*[\s*]*(?:const\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*[;,\[]`)
@@ -741,11 +790,11 @@ const pushPreserve = "#pragma clang attribute push (__attribute__((preserve_acce
 // and, apart, the macros the file can reach (declaration texts never need one: see
 // declText), which follow the declarations in the translation.
 func (p *preamble) render(picked []int, names map[string]bool) (decls, macros string) {
-	return p.renderDecls(picked), p.renderMacros(names)
+	return p.renderDecls(picked, nil), p.renderMacros(names)
 }
 
-// renderDecls is render's declarations.
-func (p *preamble) renderDecls(picked []int) string {
+// renderDecls is render's declarations, the records in cut with their slim texts.
+func (p *preamble) renderDecls(picked []int, cut map[int]*slimmed) string {
 	var b strings.Builder
 	open := false
 	// Where the text written so far leaves cc: a declaration a few lines further on in the
@@ -767,9 +816,13 @@ func (p *preamble) renderDecls(picked []int) string {
 		} else {
 			fmt.Fprintf(&b, "#line %d %q\n", d.line, d.file)
 		}
-		b.WriteString(d.text)
+		text := d.text
+		if s := cut[i]; s != nil {
+			text = s.text
+		}
+		b.WriteString(text)
 		b.WriteByte('\n')
-		file, line = d.file, d.line+strings.Count(d.text, "\n")+1
+		file, line = d.file, d.line+strings.Count(text, "\n")+1
 	}
 	if open {
 		b.WriteString("#pragma clang attribute pop\n")

@@ -124,13 +124,15 @@ type reuseInputs struct {
 	defined map[string]bool // the last compile's summaries.defined
 	reach   map[string]bool // the records whose completeness must not change
 
-	definedNow map[string]bool // what the whole text's declarations define, set by the compile
-	fn         string
-	params     []paramValue
-	inherited  []Guard
-	rets       map[string]Provenance // the other functions' returns
-	callers    map[string][]string   // callee → the other functions that call it
-	sections   map[string]string     // the main file's functions' SEC()s, of those blanked whole too
+	definedNow   map[string]bool // what the whole text's declarations define, set by the compile
+	cut          map[string]bool // the records the compile had cut down (slim.go), set by it
+	wholeRecords bool            // the compile gets every record whole: cut down, it reached a member cut
+	fn           string
+	params       []paramValue
+	inherited    []Guard
+	rets         map[string]Provenance // the other functions' returns
+	callers      map[string][]string   // callee → the other functions that call it
+	sections     map[string]string     // the main file's functions' SEC()s, of those blanked whole too
 }
 
 func (r *reuseInputs) addSections(sections map[string]string) {
@@ -376,7 +378,7 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	// The compile had the declarations the blanked text reaches; its relocations' local
 	// types must be those of the whole text's: the last compile's for the same root, whose
 	// records are complete as before (checked), or its own when they agree.
-	if !wholeLocals(got, f.name, last.res, in.definedNow, p.definesRecord) {
+	if !wholeLocals(got, f.name, last.res, in.definedNow, in.cut, p.definesRecord) {
 		return nil, nil, false
 	}
 
@@ -808,8 +810,8 @@ func reachedExterns(externs []Extern, out map[string]bool) {
 // wholeLocals gives the relocations of fn in cur (and their guards' checks) the local
 // types a compile with all of the file's declarations gives them: the last compile's type
 // of the same root, or their own when every record it reaches is complete exactly when
-// the whole file's declarations (defined) define it.
-func wholeLocals(cur *Result, fn string, last *Result, defined map[string]bool, headerRecord func(string) bool) bool {
+// the whole file's declarations (defined) define it, and none was cut down (cut).
+func wholeLocals(cur *Result, fn string, last *Result, defined, cut map[string]bool, headerRecord func(string) bool) bool {
 	roots := map[string]btf.Type{}
 	for _, r := range last.Relocations {
 		addRoot(roots, r.Local)
@@ -825,7 +827,7 @@ func wholeLocals(cur *Result, fn string, last *Result, defined map[string]bool, 
 			r.Local = t
 			return true
 		}
-		return agrees(r.Local, defined, headerRecord)
+		return agrees(r.Local, defined, cut, headerRecord)
 	}
 	for i := range cur.Relocations {
 		r := &cur.Relocations[i]
@@ -876,8 +878,9 @@ func rootKey(t btf.Type) string {
 }
 
 // agrees reports whether every named record t reaches is complete exactly when defined
-// says its definition is there (or, for the main file's own records, always).
-func agrees(t btf.Type, defined map[string]bool, headerRecord func(string) bool) bool {
+// says its definition is there (or, for the main file's own records, always), and whole:
+// not one of the records cut down.
+func agrees(t btf.Type, defined, cut map[string]bool, headerRecord func(string) bool) bool {
 	ok := true
 	seen := map[btf.Type]bool{}
 	var walk func(t btf.Type)
@@ -888,7 +891,7 @@ func agrees(t btf.Type, defined map[string]bool, headerRecord func(string) bool)
 		seen[t] = true
 		switch v := t.(type) {
 		case *btf.Struct, *btf.Union:
-			if n := t.TypeName(); n != "" && !defined[n] && headerRecord(n) {
+			if n := t.TypeName(); n != "" && (!defined[n] && headerRecord(n) || cut[n]) {
 				ok = false
 			}
 		case *btf.Fwd:
