@@ -75,8 +75,8 @@ func (p *preamble) learnSlims(ast *cc.AST) {
 				continue
 			}
 			i, ok := p.recordDecl(s.Token.SrcStr())
-			if !ok {
-				continue
+			if !ok || s.Position().Filename != p.decls[i].file {
+				continue // the main file's own
 			}
 			if _, done := p.slims.Load(i); !done {
 				p.slims.Store(i, p.planSlim(i, s))
