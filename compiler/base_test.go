@@ -56,3 +56,31 @@ func TestDirectivesOnly(t *testing.T) {
 		t.Errorf("directivesOnly:\n got %q\nwant %q", got, want)
 	}
 }
+
+// The pruned predefined macros keep what the file reaches, what the base sources use and
+// what a kept definition names, every other kind of line, and every line's place.
+func TestPrunedPredefined(t *testing.T) {
+	pre := predefinedFor(&Flags{Macros: []Macro{{Name: "__TARGET_ARCH_x86", Value: "1"}, {Name: "UNUSED_D", Value: "2"}, {Name: "__BPF__", Undef: true}}})
+	got := prunedPredefined(pre, map[string]bool{"__BYTE_ORDER__": true, "__TARGET_ARCH_x86": true, "__clang_major__": true})
+	if a, b := strings.Count(got, "\n"), strings.Count(pre, "\n")+1; a != b {
+		t.Fatalf("pruned predefined macros have %d lines, the whole %d", a, b)
+	}
+	for _, want := range []string{
+		"#define __BYTE_ORDER__ __ORDER_LITTLE_ENDIAN__",
+		"#define __ORDER_LITTLE_ENDIAN__ 1234", // named by a kept definition
+		"#define __clang_major__ 16",
+		"#define __TARGET_ARCH_x86 1",
+		"#define __SIZE_TYPE__ long unsigned int", // the builtin header's
+		"#undef __BPF__",
+		"// Regenerate with: make predefined",
+	} {
+		if !strings.Contains(got, want+"\n") {
+			t.Errorf("%q dropped", want)
+		}
+	}
+	for _, gone := range []string{"#define UNUSED_D", "#define __ATOMIC_ACQUIRE", "#define __ORDER_PDP_ENDIAN__"} {
+		if strings.Contains(got, gone) {
+			t.Errorf("%q kept", gone)
+		}
+	}
+}

@@ -418,7 +418,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	)
 	var guard []cc.Source
 	if !m.guardFree {
-		guard = guardSources(cfg, macros, main)
+		guard = guardSources(sources[0].Value.(string), macros, main)
 	}
 	ast, err := translate(cfg, sources, guard)
 	if len(pr.cut) > 0 && !slimHolds(ast, err, u.path, pr.cutMembers) {
