@@ -122,21 +122,25 @@ func guardSources(predefined, macros string, main cc.Source) []cc.Source {
 	}
 }
 
-// predefLine is a line of the predefined macros: a #define with the macro's name and the
-// identifiers of its replacement list, or any other line (name "").
-type predefLine struct {
-	text, name string
-	uses       []string
+// predefLine is a line of the predefined macros: a #define with the macro's name, or any
+// other line (name "").
+type predefLine struct{ text, name string }
+
+// predefIndex is a predefined text's lines, and the identifiers of each macro's
+// replacement lists.
+type predefIndex struct {
+	lines []predefLine
+	uses  map[string][]string
 }
 
 // predefIndexes holds the index of each predefined text (one per set of -D flags).
-var predefIndexes sync.Map // string → []predefLine
+var predefIndexes sync.Map // string → *predefIndex
 
-func predefIndex(pre string) []predefLine {
+func indexPredefined(pre string) *predefIndex {
 	if v, ok := predefIndexes.Load(pre); ok {
-		return v.([]predefLine)
+		return v.(*predefIndex)
 	}
-	var lines []predefLine
+	x := &predefIndex{uses: map[string][]string{}}
 	for _, l := range strings.Split(pre, "\n") {
 		line := predefLine{text: l}
 		if rest, ok := strings.CutPrefix(l, "#define "); ok {
@@ -146,12 +150,12 @@ func predefIndex(pre string) []predefLine {
 			}
 			line.name = rest[:end]
 			body := rest[end:]
-			scanIdents(body, func(s, e int) { line.uses = append(line.uses, body[s:e]) })
+			scanIdents(body, func(s, e int) { x.uses[line.name] = append(x.uses[line.name], body[s:e]) })
 		}
-		lines = append(lines, line)
+		x.lines = append(x.lines, line)
 	}
-	predefIndexes.Store(pre, lines)
-	return lines
+	predefIndexes.Store(pre, x)
+	return x
 }
 
 // baseNames are the identifiers of cc's builtin header and of the prelude: the predefined
@@ -169,7 +173,7 @@ var baseNames = sync.OnceValue(func() map[string]bool {
 // #define lines were parsed on every keystroke for the handful a BPF program tests.
 // Dropped lines stay as empty lines.
 func prunedPredefined(pre string, reached map[string]bool) string {
-	lines := predefIndex(pre)
+	x := indexPredefined(pre)
 	base := baseNames()
 	keep := map[string]bool{}
 	var queue []string
@@ -179,7 +183,7 @@ func prunedPredefined(pre string, reached map[string]bool) string {
 			queue = append(queue, n)
 		}
 	}
-	for _, l := range lines {
+	for _, l := range x.lines {
 		if l.name != "" && (reached[l.name] || base[l.name]) {
 			mark(l.name)
 		}
@@ -187,16 +191,12 @@ func prunedPredefined(pre string, reached map[string]bool) string {
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
-		for _, l := range lines {
-			if l.name == n {
-				for _, u := range l.uses {
-					mark(u)
-				}
-			}
+		for _, u := range x.uses[n] {
+			mark(u)
 		}
 	}
 	var b strings.Builder
-	for _, l := range lines {
+	for _, l := range x.lines {
 		if l.name == "" || keep[l.name] {
 			b.WriteString(l.text)
 		}

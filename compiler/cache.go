@@ -396,6 +396,12 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	src := append([]byte(nil), u.src...)
 	blank(src, 0, end)
 	mainSrc := mainSource(src)
+	// The whole text's declarations are found on the other core while this compile runs,
+	// once per edit: a compile redone (every signature kept, records whole) has the same
+	// whole text.
+	if in != nil && (in.wholeDecls == nil || in.wholeDecls.p != p) {
+		in.wholeDecls = c.wholeClosure(u, p, in.whole, end)
+	}
 	pr := c.closureOf(cfg, u.path, p, mainSrc, list, true, in != nil && !in.wholeRecords)
 	picked, reached, decls, macros, m := pr.picked, pr.reached, pr.decls, pr.macros, pr.m
 	// Which records the header declarations complete shows in the local types of the
@@ -403,11 +409,6 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	// text reaches, but reuse needs the whole text's to complete the records its reused
 	// relocations reach as the last compile's did.
 	defined := p.definedRecords(picked)
-	// The whole text's declarations are found on the other core while cc parses.
-	var whole <-chan wholeClosure
-	if in != nil {
-		whole = c.wholeClosure(u, p, in.whole, end)
-	}
 	if m.defs != "" {
 		macros += "#line 1 \"<expansions>\"\n" + m.defs
 	}
@@ -425,8 +426,8 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		in.wholeRecords = true // and for the rest of this edit
 		return c.compilePruned(u, p, end, names, in)
 	}
-	if whole != nil {
-		w := <-whole
+	if in != nil {
+		w := in.wholeDecls.wait()
 		if w.err != nil || reached["__COUNTER__"] || w.reached["__COUNTER__"] {
 			return &Result{}, nil, nil // blanking bodies would change what it counts
 		}
@@ -461,23 +462,31 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 }
 
 // wholeClosure is what the whole text of a compile of one function body reaches of the
-// preamble.
+// preamble p, found in a goroutine; wait for it.
 type wholeClosure struct {
+	p       *preamble
+	done    chan struct{}
 	picked  []int
 	reached map[string]bool
 	err     error
 }
 
-// wholeClosure finds the whole text's closure in a goroutine. It has a cc.Config of its
-// own: expanding macro invocations runs cc's preprocessor, and a Config is not shared
-// between concurrent runs.
-func (c *Cache) wholeClosure(u *unit, p *preamble, text []byte, end int) <-chan wholeClosure {
-	out := make(chan wholeClosure, 1)
+func (w *wholeClosure) wait() *wholeClosure {
+	<-w.done
+	return w
+}
+
+// wholeClosure starts finding the whole text's closure. It has a cc.Config of its own:
+// expanding macro invocations runs cc's preprocessor, and a Config is not shared between
+// concurrent runs.
+func (c *Cache) wholeClosure(u *unit, p *preamble, text []byte, end int) *wholeClosure {
+	w := &wholeClosure{p: p, done: make(chan struct{})}
 	go func() {
+		defer close(w.done)
 		var pragmas pragmaRanges
 		cfg, err := newConfig(u.flags, u.fsys, pragmas.handle)
 		if err != nil {
-			out <- wholeClosure{err: err}
+			w.err = err
 			return
 		}
 		whole := append([]byte(nil), text...)
@@ -485,9 +494,9 @@ func (c *Cache) wholeClosure(u *unit, p *preamble, text []byte, end int) <-chan 
 		var names []string
 		scanIdents(string(whole[end:]), func(s, e int) { names = append(names, string(whole[end+s:end+e])) })
 		pr := c.closureOf(cfg, u.path, p, mainSource(whole), names, false, false)
-		out <- wholeClosure{picked: pr.picked, reached: pr.reached}
+		w.picked, w.reached = pr.picked, pr.reached
 	}()
-	return out
+	return w
 }
 
 // definesRecord reports whether a header of the preamble defines a record or enum named n.

@@ -124,6 +124,7 @@ type reuseInputs struct {
 	defined map[string]bool // the last compile's summaries.defined
 	reach   map[string]bool // the records whose completeness must not change
 
+	wholeDecls   *wholeClosure   // what the whole text reaches of the preamble, set by the compile
 	definedNow   map[string]bool // what the whole text's declarations define, set by the compile
 	cut          map[string]bool // the records the compile had cut down (slim.go), set by it
 	wholeRecords bool            // the compile gets every record whole: cut down, it reached a member cut

@@ -120,20 +120,11 @@ func (p *preamble) planSlim(i int, s *cc.StructOrUnionSpecifier) *slimPlan {
 	if !ok {
 		return noPlan
 	}
-	starts := []int{0}
-	for j := 0; j < len(d.text); j++ {
-		if d.text[j] == '\n' {
-			starts = append(starts, j+1)
-		}
-	}
+	lines := newLineTable([]byte(d.text))
 	offset := func(t cc.Token) int {
 		pos := t.Position()
-		line := pos.Line - d.line
-		if pos.Filename != d.file || line < 0 || line >= len(starts) {
-			return -1
-		}
-		off := starts[line] + pos.Column - 1
-		if off < 0 || !strings.HasPrefix(d.text[off:], t.SrcStr()) {
+		off := lines.offset(pos.Line-d.line+1, pos.Column)
+		if pos.Filename != d.file || off < 0 || off > len(d.text) || !strings.HasPrefix(d.text[off:], t.SrcStr()) {
 			return -1
 		}
 		return off
