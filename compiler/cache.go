@@ -34,7 +34,7 @@ type Cache struct {
 	disk      *diskCache    // nil: preambles are not kept on disk
 	stores    sync.WaitGroup
 
-	stats struct{ full, pruned, reused, slim, fallbacks, retries, builds, diskLoads, diskStores atomic.Int64 }
+	stats struct{ full, pruned, reused, slim, trimmed, fallbacks, retries, builds, diskLoads, diskStores atomic.Int64 }
 }
 
 type preambleSlot struct {
@@ -63,6 +63,7 @@ type CacheStats struct {
 	Pruned    int64 // compiles that used a pruned preamble
 	Reused    int64 // compiles of one edited function, the rest of the last result reused (reuse.go)
 	Slim      int64 // compiles of one function given header records cut down (slim.go)
+	Trimmed   int64 // compiles of one function reused without some of the main file's other items (items.go)
 	Fallbacks int64 // pruned compiles that could not resolve a name and were redone in full
 	Retries   int64 // pruned compiles redone with more declarations
 	Builds    int64 // preambles parsed and indexed
@@ -101,7 +102,7 @@ func (c *Cache) Flush() { c.stores.Wait() }
 
 func (c *Cache) Stats() CacheStats {
 	return CacheStats{
-		Full: c.stats.full.Load(), Pruned: c.stats.pruned.Load(), Reused: c.stats.reused.Load(), Slim: c.stats.slim.Load(), Fallbacks: c.stats.fallbacks.Load(),
+		Full: c.stats.full.Load(), Pruned: c.stats.pruned.Load(), Reused: c.stats.reused.Load(), Slim: c.stats.slim.Load(), Trimmed: c.stats.trimmed.Load(), Fallbacks: c.stats.fallbacks.Load(),
 		Retries: c.stats.retries.Load(), Builds: c.stats.builds.Load(),
 		DiskLoads: c.stats.diskLoads.Load(), DiskStores: c.stats.diskStores.Load(),
 	}
@@ -148,7 +149,7 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 		end, text := preambleText(v.src)
 		res, sums, p, err := c.compileUnit(ctx, v, end, text, nil)
 		if v == u && err == nil && sums != nil {
-			first = &lastCompile{src: mainSource(u.src), p: p, res: res, sums: sums.funcs, defined: sums.defined}
+			first = &lastCompile{src: mainSource(u.src), p: p, res: res, sums: sums.funcs, defined: sums.defined, items: sums.items}
 		}
 		return res, err
 	})
@@ -448,8 +449,10 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		return res, nil, nil
 	}
 	pragmas.finish()
+	var items *mainItems
 	if in == nil {
 		p.learnSlims(ast) // its records are whole
+		items = learnItems(ast, u.path, mainSrc)
 	} else if len(pr.cut) > 0 {
 		c.stats.slim.Add(1)
 	}
@@ -458,7 +461,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	extract(res, x, p.funcs)
 	res.FallbacksUsed = p.fallbacks
 	p.addDefined(res)
-	return res, &summaries{x.summaries, defined}, nil
+	return res, &summaries{x.summaries, defined, items}, nil
 }
 
 // wholeClosure is what the whole text of a compile of one function body reaches of the
@@ -576,6 +579,7 @@ type prunedText struct {
 type summaries struct {
 	funcs   []*funcSummary
 	defined map[string]bool // the records (and enums) it was compiled with: definedRecords
+	items   *mainItems      // the main file's items, when it was compiled whole (items.go)
 }
 
 // definedRecords names what the record and enum definitions among picked declarations

@@ -3,6 +3,7 @@ package compiler
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 )
 
@@ -18,7 +19,9 @@ import (
 //   - the second compile depends only on the text outside the edited body (its
 //     signature blanked too when an error is at its closing brace), which stays the same
 //     while the programmer types inside it. It is kept, per file for the last two bodies,
-//     and moved past the body's new length each time.
+//     and moved past the body's new length each time. It is started on the other core
+//     as soon as a body is edited without error (prepareRecovery), so that the first
+//     error typed there does not wait for a compile of the whole file.
 //
 // When the edited function is not among the items recovery blanks, or the second compile
 // has errors of its own (a function blanked whole that another calls), the file takes the
@@ -33,6 +36,7 @@ type blankedCompile struct {
 	p             *preamble
 	learned       int // how many names the Cache had learned for the file: they add declarations
 	res           *Result
+	done          chan struct{} // closed once learned and res are set; res nil: the compile failed
 }
 
 // maxRecovered bounds the blanked compiles kept per file: the bodies typed in last.
@@ -88,25 +92,34 @@ func (c *Cache) blankedFile(ctx context.Context, u *unit, text []byte, f item, p
 	before, after := text[:f.bodyStart], text[f.bodyEnd:]
 	c.mu.Lock()
 	learned := len(c.learned[u.path])
+	var pending []*blankedCompile
 	for _, b := range c.recovered[u.path] {
-		if b.p == p && b.learned == learned && bytes.Equal(b.before, before) && bytes.Equal(b.after, after) {
-			c.mu.Unlock()
-			return b, true
+		if b.p == p && bytes.Equal(b.before, before) && bytes.Equal(b.after, after) {
+			pending = append(pending, b)
 		}
 	}
 	c.mu.Unlock()
-
-	v := *u
-	v.src = text
-	end, preamble := preambleText(text)
-	res, sums, p2, err := c.compileUnit(ctx, &v, end, preamble, nil)
-	if err != nil || sums == nil || p2 != p || len(res.Diagnostics) > 0 {
-		return nil, false
+	// One being made (prepareRecovery) is waited for: it is the same compile.
+	for _, b := range pending {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return nil, false
+		}
+		if b.res != nil && b.learned == learned {
+			return b, true
+		}
 	}
-	b := &blankedCompile{before: bytes.Clone(before), after: bytes.Clone(after), bodyLen: f.bodyEnd - f.bodyStart, p: p, res: res}
+	b := c.startBlanked(u, text, f, p)
+	<-b.done
+	return b, b.res != nil
+}
+
+// startBlanked starts the compile of text, u's with the body of f blanked, and keeps it
+// among the file's blanked compiles.
+func (c *Cache) startBlanked(u *unit, text []byte, f item, p *preamble) *blankedCompile {
+	b := &blankedCompile{before: bytes.Clone(text[:f.bodyStart]), after: bytes.Clone(text[f.bodyEnd:]), bodyLen: f.bodyEnd - f.bodyStart, p: p, done: make(chan struct{})}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	b.learned = len(c.learned[u.path]) // with what the compile learned, as the next one starts
 	kept := c.recovered[u.path]
 	if len(kept) >= maxRecovered {
 		kept = kept[1:]
@@ -118,5 +131,48 @@ func (c *Cache) blankedFile(ctx context.Context, u *unit, text []byte, f item, p
 		}
 	}
 	c.recovered[u.path] = append(kept, b)
-	return b, true
+	c.mu.Unlock()
+
+	go func() {
+		defer close(b.done)
+		v := *u
+		v.src = text
+		end, preamble := preambleText(text)
+		// Not the edit's context: others may wait for this compile after that edit is
+		// superseded, and it ends by itself.
+		res, sums, p2, err := c.compileUnit(context.Background(), &v, end, preamble, nil)
+		c.mu.Lock()
+		b.learned = len(c.learned[u.path]) // with what the compile learned, as the next one starts
+		c.mu.Unlock()
+		if err == nil && sums != nil && p2 == p && len(res.Diagnostics) == 0 {
+			b.res = res
+			return
+		}
+		// Not kept: recovery takes the whole path for this text, as it would have.
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if kept := c.recovered[u.path]; kept != nil {
+			c.recovered[u.path] = slices.DeleteFunc(slices.Clone(kept), func(k *blankedCompile) bool { return k == b })
+		}
+	}()
+	return b
+}
+
+// prepareRecovery starts, once per body, the compile recovery needs when the body of f,
+// the function just edited without error, gets an error: the first half-typed statement in
+// a function then costs what the next ones do, instead of a compile of the whole file. It
+// runs on the other core while the programmer types.
+func (c *Cache) prepareRecovery(u *unit, f item, p *preamble) {
+	text := append([]byte(nil), u.src...)
+	blank(text, f.bodyStart, f.bodyEnd)
+	before, after := text[:f.bodyStart], text[f.bodyEnd:]
+	c.mu.Lock()
+	for _, b := range c.recovered[u.path] {
+		if b.p == p && bytes.Equal(b.before, before) && bytes.Equal(b.after, after) {
+			c.mu.Unlock()
+			return
+		}
+	}
+	c.mu.Unlock()
+	c.startBlanked(u, text, f, p)
 }

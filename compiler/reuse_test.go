@@ -289,16 +289,29 @@ func editStream(src []byte) [][]byte {
 	return out
 }
 
-// TestBlankBody: a blanked body keeps its lines and directives, and nothing of its code,
-// comments or literals.
+// TestBlankBody: a blanked body keeps its lines (every newline where it was) and
+// directives, and nothing of its code, comments or literals; the blank between directives
+// is a comment, which never runs into a directive's line.
 func TestBlankBody(t *testing.T) {
-	src := "int f(void) {\n\tint a = 1; /* x\n#define NOT */\n#define M 1\n\tchar *s = \"{#\";\n#if M\n\treturn a; // y\n#endif\n}\n"
-	want := "int f(void) {\n\t               \n              \n#define M 1\n\t               \n#if M\n\t              \n#endif\n}\n"
-	b := []byte(src)
-	it := topLevelItems(b)[0]
-	blankBody(b, it.bodyStart, it.bodyEnd)
-	if string(b) != want {
-		t.Errorf("got\n%q\nwant\n%q", b, want)
+	for _, c := range []struct{ src, want string }{
+		{"int f(void) {\n\tint a = 1; /* x\n#define NOT */\n#define M 1\n\tchar *s = \"{#\";\n#if M\n\treturn a; // y\n#endif\n}\n",
+			"int f(void) {\n/*              \n            */\n#define M 1\n/*            */\n#if M\n/*           */\n#endif\n}\n"},
+		{"int g(void) { return 1; }\n", "int g(void) {/*       */}\n"},
+		{"int h(void) {\n\n}\n", "int h(void) {\n\n}\n"},                           // no room for a comment
+		{"int k(void) {\n#if 1\n#endif\n}\n", "int k(void) {\n#if 1\n#endif\n}\n"}, // directives only
+	} {
+		b := []byte(c.src)
+		it := topLevelItems(b)[0]
+		blankBody(b, it.bodyStart, it.bodyEnd)
+		if string(b) != c.want {
+			t.Errorf("got\n%q\nwant\n%q", b, c.want)
+		}
+		for i := range b {
+			if (b[i] == '\n') != (c.src[i] == '\n') {
+				t.Errorf("%q: a newline moved at %d", c.src, i)
+				break
+			}
+		}
 	}
 }
 

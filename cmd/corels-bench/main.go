@@ -89,7 +89,7 @@ func main() {
 	fmt.Printf("  cold first analysis: %v (%d relocations); one full parse without the cache: %v\n", ms(in.cold), in.relocs, ms(in.full))
 	printPercentiles("  edit", in.lat)
 	st := in.stats
-	fmt.Printf("  cache: %d reused (%d with records cut down), %d pruned, %d full, %d retries, %d fallbacks, %d preamble builds\n", st.Reused, st.Slim, st.Pruned, st.Full, st.Retries, st.Fallbacks, st.Builds)
+	fmt.Printf("  cache: %d reused (%d with records cut down, %d without some of the file's other items), %d pruned, %d full, %d retries, %d fallbacks, %d preamble builds\n", st.Reused, st.Slim, st.Trimmed, st.Pruned, st.Full, st.Retries, st.Fallbacks, st.Builds)
 	for _, line := range rssLines(incl, *memLimit, *gcPercent) {
 		fmt.Println(" ", line)
 	}

@@ -236,7 +236,7 @@ func runTable(c tableConfig) {
 	fmt.Println()
 	fmt.Println("In process (compiler.Cache, no protocol):")
 	fmt.Println()
-	fmt.Println("| program | cold | one full parse | edit p50 / p99 | reused (slim) / pruned / full / retries / fallbacks / preamble builds |")
+	fmt.Println("| program | cold | one full parse | edit p50 / p99 | reused (slim, trimmed) / pruned / full / retries / fallbacks / preamble builds |")
 	fmt.Println("|---|---|---|---|---|")
 	for _, r := range rows {
 		if r.in == nil {
@@ -244,8 +244,8 @@ func runTable(c tableConfig) {
 			continue
 		}
 		st := r.in.stats
-		fmt.Printf("| %s | %s | %s | %s / %s | %d (%d) / %d / %d / %d / %d / %d |\n", r.prog.label, ms(r.in.cold), ms(r.in.full),
-			msNum(percentile(r.in.lat, 50)), ms(percentile(r.in.lat, 99)), st.Reused, st.Slim, st.Pruned, st.Full, st.Retries, st.Fallbacks, st.Builds)
+		fmt.Printf("| %s | %s | %s | %s / %s | %d (%d, %d) / %d / %d / %d / %d / %d |\n", r.prog.label, ms(r.in.cold), ms(r.in.full),
+			msNum(percentile(r.in.lat, 50)), ms(percentile(r.in.lat, 99)), st.Reused, st.Slim, st.Trimmed, st.Pruned, st.Full, st.Retries, st.Fallbacks, st.Builds)
 	}
 	for _, line := range rssLines(c.incl, c.memLimit, c.gcPercent) {
 		fmt.Println("testdata corpus in process,", line)
