@@ -260,6 +260,7 @@ func TestDiskCacheSharing(t *testing.T) {
 	writer.Flush()
 
 	c := NewCacheWith(CacheOptions{Dir: dir})
+	t.Cleanup(c.Flush) // the second preamble is written in the background: before dir goes
 	if _, err := c.Compile(context.Background(), lsm); err != nil {
 		t.Fatal(err)
 	}

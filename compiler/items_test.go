@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf/btf"
 )
@@ -124,8 +125,9 @@ func TestMentionedTags(t *testing.T) {
 	}
 }
 
-// TestPrepareRecovery: an edit without error in a body starts the compile recovery needs
-// when that body gets an error, and the first error typed there uses it.
+// TestPrepareRecovery: an edit without error in a body, followed by a pause, starts the
+// compile recovery needs when that body gets an error, and the first error typed there
+// uses it.
 func TestPrepareRecovery(t *testing.T) {
 	path, _ := filepath.Abs("testdata/items/items.bpf.c")
 	data, err := os.ReadFile(path)
@@ -143,9 +145,13 @@ func TestPrepareRecovery(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c.mu.Lock()
-	kept := slices.Clone(c.recovered[path])
-	c.mu.Unlock()
+	// It starts once the file has been idle a while.
+	var kept []*blankedCompile
+	for wait := time.Now(); len(kept) == 0 && time.Since(wait) < 10*time.Second; time.Sleep(10 * time.Millisecond) {
+		c.mu.Lock()
+		kept = slices.Clone(c.recovered[path])
+		c.mu.Unlock()
+	}
 	if len(kept) != 1 {
 		t.Fatalf("%d blanked compiles started after an edit without error, want 1", len(kept))
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Reuse for a text with errors, the usual state of a file being typed in. A whole compile
@@ -20,8 +21,8 @@ import (
 //     signature blanked too when an error is at its closing brace), which stays the same
 //     while the programmer types inside it. It is kept, per file for the last two bodies,
 //     and moved past the body's new length each time. It is started on the other core
-//     as soon as a body is edited without error (prepareRecovery), so that the first
-//     error typed there does not wait for a compile of the whole file.
+//     when typing pauses after a body was edited without error (prepareRecovery), so
+//     that the first error typed there does not wait for a compile of the whole file.
 //
 // When the edited function is not among the items recovery blanks, or the second compile
 // has errors of its own (a function blanked whole that another calls), the file takes the
@@ -161,18 +162,30 @@ func (c *Cache) startBlanked(u *unit, text []byte, f item, p *preamble) *blanked
 // prepareRecovery starts, once per body, the compile recovery needs when the body of f,
 // the function just edited without error, gets an error: the first half-typed statement in
 // a function then costs what the next ones do, instead of a compile of the whole file. It
-// runs on the other core while the programmer types.
+// starts once the file has gone idleBeforeRecovery without another compile (a pause in
+// typing) and runs on the other core: started at once, it made the next keystrokes'
+// compiles slower than the one error it saved.
 func (c *Cache) prepareRecovery(u *unit, f item, p *preamble) {
 	text := append([]byte(nil), u.src...)
 	blank(text, f.bodyStart, f.bodyEnd)
 	before, after := text[:f.bodyStart], text[f.bodyEnd:]
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, b := range c.recovered[u.path] {
 		if b.p == p && bytes.Equal(b.before, before) && bytes.Equal(b.after, after) {
-			c.mu.Unlock()
 			return
 		}
 	}
-	c.mu.Unlock()
-	c.startBlanked(u, text, f, p)
+	n := c.compiles[u.path]
+	time.AfterFunc(idleBeforeRecovery, func() {
+		c.mu.Lock()
+		idle := c.compiles[u.path] == n
+		c.mu.Unlock()
+		if idle {
+			c.startBlanked(u, text, f, p)
+		}
+	})
 }
+
+// idleBeforeRecovery: a pause in typing longer than the compile of an edit.
+const idleBeforeRecovery = 40 * time.Millisecond
