@@ -2,8 +2,6 @@ package compiler
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,18 +15,7 @@ import (
 // compile's, and the compile of the edited function left out the items it does not reach
 // (trimmed) unless only the whole text compiles (a name only token pasting makes).
 func TestReuseItems(t *testing.T) {
-	path, _ := filepath.Abs("testdata/items/items.bpf.c")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := string(data)
-	replace := func(old, new string) string {
-		if !strings.Contains(src, old) {
-			t.Fatalf("%q is not in the program", old)
-		}
-		return strings.Replace(src, old, new, 1)
-	}
+	path, data, replace := editable(t, "testdata/items/items.bpf.c")
 	const fork = "\tbpf_printk(\"fork %d\", BPF_CORE_READ(t, pid));\n"
 	for _, c := range []struct {
 		name            string
@@ -51,24 +38,9 @@ func TestReuseItems(t *testing.T) {
 		{"an undefined name", replace(fork, fork+"\tbpf_printk(\"%d\", no_such_name);\n"), true, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			reusing, whole := NewCache(), NewCache()
-			whole.noReuse = true
-			in := Input{Path: path, Source: data, Flags: corpusFlags(t)}
-			if _, err := reusing.Compile(context.Background(), in); err != nil {
-				t.Fatal(err)
-			}
-			in.Source = []byte(c.text)
-			got, err := reusing.Compile(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st := reusing.Stats()
+			got, want, st := editOnce(t, path, data, c.text)
 			if (st.Reused == 1) != c.reused || (st.Trimmed == 1) != c.trimmed {
 				t.Errorf("reused %d, trimmed %d; want reused %v, trimmed %v", st.Reused, st.Trimmed, c.reused, c.trimmed)
-			}
-			want, err := whole.Compile(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
 			}
 			if d := sameResultTypes(t, map[btf.Type]string{}, want, got); d != "" {
 				t.Errorf("differs from a whole compile:\n%s", d)
@@ -129,14 +101,9 @@ func TestMentionedTags(t *testing.T) {
 // compile recovery needs when that body gets an error, and the first error typed there
 // uses it.
 func TestPrepareRecovery(t *testing.T) {
-	path, _ := filepath.Abs("testdata/items/items.bpf.c")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, data, replace := editable(t, "testdata/items/items.bpf.c")
 	const fork = "\tbpf_printk(\"fork %d\", BPF_CORE_READ(t, pid));\n"
-	clean := strings.Replace(string(data), fork, fork+"\tint t_ = 1;\n", 1)
-	broken := strings.Replace(string(data), fork, fork+"\tint t_ = \n", 1)
+	clean, broken := replace(fork, fork+"\tint t_ = 1;\n"), replace(fork, fork+"\tint t_ = \n")
 	c := NewCache()
 	in := Input{Path: path, Source: data, Flags: corpusFlags(t)}
 	for _, text := range []string{string(data), clean} {

@@ -318,18 +318,7 @@ func TestBlankBody(t *testing.T) {
 // TestReuseTaken: which edits of a program reuse its last result, and that each gives a
 // whole compile's result either way.
 func TestReuseTaken(t *testing.T) {
-	path, _ := filepath.Abs("../testdata/bench/tracer.bpf.c")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := string(data)
-	replace := func(old, new string) string {
-		if !strings.Contains(src, old) {
-			t.Fatalf("%q is not in the program", old)
-		}
-		return strings.Replace(src, old, new, 1)
-	}
+	path, data, replace := editable(t, "../testdata/bench/tracer.bpf.c")
 	for _, c := range []struct {
 		name   string
 		text   string
@@ -360,27 +349,52 @@ func TestReuseTaken(t *testing.T) {
 		{"an error at a body's end", replace("\tbpf_probe_read_kernel_str(&e->path, sizeof(e->path), name);\n\tbpf_ringbuf_submit(e, 0);\n\treturn 0;\n", "\tbpf_probe_read_kernel_str(&e->path, sizeof(e->path), name);\n\tbpf_ringbuf_submit(e, 0);\n\treturn 0;\n\tint t_ =\n"), true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			reusing, whole := NewCache(), NewCache()
-			whole.noReuse = true
-			in := Input{Path: path, Source: data, Flags: corpusFlags(t)}
-			if _, err := reusing.Compile(context.Background(), in); err != nil {
-				t.Fatal(err)
-			}
-			in.Source = []byte(c.text)
-			got, err := reusing.Compile(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r := reusing.Stats().Reused; (r == 1) != c.reused {
-				t.Errorf("reused %d compiles, want reuse %v", r, c.reused)
-			}
-			want, err := whole.Compile(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
+			got, want, st := editOnce(t, path, data, c.text)
+			if (st.Reused == 1) != c.reused {
+				t.Errorf("reused %d compiles, want reuse %v", st.Reused, c.reused)
 			}
 			if d := sameResultTypes(t, map[btf.Type]string{}, want, got); d != "" {
 				t.Errorf("differs from a whole compile:\n%s", d)
 			}
 		})
 	}
+}
+
+// editable reads a program to edit: replace(old, new) is its text with old, which it
+// must hold, replaced by new.
+func editable(t *testing.T, file string) (path string, data []byte, replace func(old, new string) string) {
+	path, err := filepath.Abs(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err = os.ReadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return path, data, func(old, new string) string {
+		if !bytes.Contains(data, []byte(old)) {
+			t.Fatalf("%q is not in the program", old)
+		}
+		return strings.Replace(string(data), old, new, 1)
+	}
+}
+
+// editOnce compiles original and then edited with a Cache that reuses its last result: it
+// returns that result, what a whole compile gives the edited text, and the Cache's stats.
+func editOnce(t *testing.T, path string, original []byte, edited string) (got, want *Result, st CacheStats) {
+	t.Helper()
+	reusing, whole := NewCache(), NewCache()
+	whole.noReuse = true
+	in := Input{Path: path, Source: original, Flags: corpusFlags(t)}
+	if _, err := reusing.Compile(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	in.Source = []byte(edited)
+	got, err := reusing.Compile(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, err = whole.Compile(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	return got, want, reusing.Stats()
 }
