@@ -499,6 +499,11 @@ func (c *Cache) wholeClosure(u *unit, p *preamble, text []byte, end int) *wholeC
 	w := &wholeClosure{p: p, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
+		defer func() {
+			if r := recover(); r != nil { // off the edit's goroutine: a bug must not end the server
+				w.err = fmt.Errorf("internal error finding the declarations: %v", r)
+			}
+		}()
 		var pragmas pragmaRanges
 		cfg, err := newConfig(u.flags, u.fsys, pragmas.handle)
 		if err != nil {

@@ -112,7 +112,11 @@ func (c *Cache) blankedFile(ctx context.Context, u *unit, text []byte, f item, p
 		}
 	}
 	b := c.startBlanked(u, text, f, p)
-	<-b.done
+	select {
+	case <-b.done:
+	case <-ctx.Done(): // superseded: the compile goes on, kept for the next text
+		return nil, false
+	}
 	return b, b.res != nil
 }
 
@@ -136,6 +140,23 @@ func (c *Cache) startBlanked(u *unit, text []byte, f item, p *preamble) *blanked
 
 	go func() {
 		defer close(b.done)
+		defer func() {
+			// Off the edit's goroutine, nothing else would stop a bug from ending the
+			// server.
+			if r := recover(); r != nil {
+				b.res = nil
+			}
+			if b.res != nil {
+				return
+			}
+			// Not kept: recovery compiles this text itself, and takes the whole path
+			// when it fails, as it would have.
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if kept := c.recovered[u.path]; kept != nil {
+				c.recovered[u.path] = slices.DeleteFunc(slices.Clone(kept), func(k *blankedCompile) bool { return k == b })
+			}
+		}()
 		v := *u
 		v.src = text
 		end, preamble := preambleText(text)
@@ -147,13 +168,6 @@ func (c *Cache) startBlanked(u *unit, text []byte, f item, p *preamble) *blanked
 		c.mu.Unlock()
 		if err == nil && sums != nil && p2 == p && len(res.Diagnostics) == 0 {
 			b.res = res
-			return
-		}
-		// Not kept: recovery takes the whole path for this text, as it would have.
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if kept := c.recovered[u.path]; kept != nil {
-			c.recovered[u.path] = slices.DeleteFunc(slices.Clone(kept), func(k *blankedCompile) bool { return k == b })
 		}
 	}()
 	return b
