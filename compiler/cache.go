@@ -474,6 +474,9 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	extract(res, x, p.funcs)
 	res.FallbacksUsed = p.fallbacks
 	p.addDefined(res)
+	if items != nil && fileLevelFacts(res, u.path, x.summaries) {
+		items = nil
+	}
 	return res, &summaries{x.summaries, defined, items}, nil
 }
 
@@ -597,7 +600,7 @@ type prunedText struct {
 type summaries struct {
 	funcs   []*funcSummary
 	defined map[string]bool // the records (and enums) it was compiled with: definedRecords
-	items   *mainItems      // the main file's items, when it was compiled whole (items.go)
+	items   *mainItems      // the main file's items, when it was compiled whole and the compile of one function may leave some out (items.go)
 }
 
 // definedRecords names what the record and enum definitions among picked declarations

@@ -142,3 +142,34 @@ func TestPrepareRecovery(t *testing.T) {
 		t.Errorf("differs from a whole compile:\n%s", d)
 	}
 }
+
+// TestReuseItemsUnknown: a file whose items could not be told apart (learnItems gave
+// nil, or it has relocations outside its functions) is reused with every item kept.
+func TestReuseItemsUnknown(t *testing.T) {
+	path, data, replace := editable(t, "testdata/items/items.bpf.c")
+	const fork = "\tbpf_printk(\"fork %d\", BPF_CORE_READ(t, pid));\n"
+	c, whole := NewCache(), NewCache()
+	whole.noReuse = true
+	in := Input{Path: path, Source: data, Flags: corpusFlags(t)}
+	if _, err := c.Compile(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	c.last[path].items = nil
+	c.mu.Unlock()
+	in.Source = []byte(replace(fork, fork+"\tint t_ = 1;\n"))
+	got, err := c.Compile(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Reused != 1 || st.Trimmed != 0 {
+		t.Errorf("reused %d, trimmed %d; want reused, every item kept", st.Reused, st.Trimmed)
+	}
+	want, err := whole.Compile(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := sameResultTypes(t, map[btf.Type]string{}, want, got); d != "" {
+		t.Errorf("differs from a whole compile:\n%s", d)
+	}
+}

@@ -192,7 +192,7 @@ type lastCompile struct {
 
 	defined map[string]bool // summaries.defined
 	reach   map[string]bool // the records its relocations' local types reach: reachedRecords
-	items   *mainItems      // its items, from the last whole compile; nil: unknown
+	items   *mainItems      // its items, from the last whole compile; nil: every item is kept
 }
 
 // maxLast bounds the files whose last compile a Cache keeps.
@@ -284,12 +284,15 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	// other item it does not reach (items.go): what they name costs declarations, and
 	// their part of the result is the last compile's.
 	candidates := make([]*itemCandidate, len(items))
-	knowsItems := last.items != nil && !fileLevelFacts(last.res, u.path, last.sums)
+	known := last.items
+	if known == nil {
+		known = &mainItems{} // every item but the functions is kept
+	}
 	for i, it := range items {
 		switch {
 		case i == fItem || it.start < end:
 		case it.bodyStart < 0:
-			if names, ok := last.items.names[string(src[it.start:it.end])]; ok && knowsItems {
+			if names, ok := known.names[string(src[it.start:it.end])]; ok {
 				candidates[i] = &itemCandidate{declares: names}
 			}
 		default:
@@ -300,11 +303,7 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 			candidates[i] = &itemCandidate{fn: s.name}
 		}
 	}
-	var mi mainItems
-	if knowsItems {
-		mi = *last.items
-	}
-	use, pasted := neededItems(src, items, candidates, &mi, p.macros)
+	use, pasted := neededItems(src, items, candidates, known, p.macros)
 	blanked := append([]byte(nil), u.src...)
 	bodiesOnly := blanked // the same text with every item but bodies kept, when some were blanked
 	saved := 0
@@ -401,8 +400,9 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	// records are complete as before (checked), or its own when they agree.
 	// A record of the main file blanked would show incomplete where the whole text has it
 	// complete: counted as defined, an incomplete one is refused.
+	trimmed := len(left) > 0 && &v.src[0] == &blanked[0] // not redone with every item
 	defined := in.definedNow
-	if len(left) > 0 && &v.src[0] == &blanked[0] {
+	if trimmed {
 		defined = maps.Clone(defined)
 		if defined == nil {
 			defined = map[string]bool{}
@@ -419,7 +419,7 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	if !ok {
 		return nil, nil, false
 	}
-	if len(left) > 0 && &v.src[0] == &blanked[0] {
+	if trimmed {
 		c.stats.trimmed.Add(1)
 	}
 	// The file-level declarations are as they were; the compile's externs have its own
@@ -969,7 +969,8 @@ func agrees(t btf.Type, defined, cut map[string]bool, headerRecord func(string) 
 }
 
 // fileLevelFacts reports whether the main file has relocations or reads outside its
-// functions (in a global's initializer): those come from the compile, so it needs every item.
+// functions (in a global's initializer): those come from the compile of one function too,
+// so it needs every item.
 func fileLevelFacts(res *Result, path string, sums []*funcSummary) bool {
 	fns := map[string]bool{}
 	for _, s := range sums {

@@ -40,6 +40,12 @@ type blankedCompile struct {
 	done          chan struct{} // closed once learned and res are set; res nil: the compile failed
 }
 
+// of reports whether b is the compile of the text before+(a blanked body)+after with the
+// preamble p.
+func (b *blankedCompile) of(p *preamble, before, after []byte) bool {
+	return b.p == p && bytes.Equal(b.before, before) && bytes.Equal(b.after, after)
+}
+
 // maxRecovered bounds the blanked compiles kept per file: the bodies typed in last.
 const maxRecovered = 2
 
@@ -95,7 +101,7 @@ func (c *Cache) blankedFile(ctx context.Context, u *unit, text []byte, f item, p
 	learned := len(c.learned[u.path])
 	var pending []*blankedCompile
 	for _, b := range c.recovered[u.path] {
-		if b.p == p && bytes.Equal(b.before, before) && bytes.Equal(b.after, after) {
+		if b.of(p, before, after) {
 			pending = append(pending, b)
 		}
 	}
@@ -180,13 +186,12 @@ func (c *Cache) startBlanked(u *unit, text []byte, f item, p *preamble) *blanked
 // typing) and runs on the other core: started at once, it made the next keystrokes'
 // compiles slower than the one error it saved.
 func (c *Cache) prepareRecovery(u *unit, f item, p *preamble) {
-	text := append([]byte(nil), u.src...)
-	blank(text, f.bodyStart, f.bodyEnd)
-	before, after := text[:f.bodyStart], text[f.bodyEnd:]
+	// Blanking the body leaves the text around it as it is.
+	before, after := u.src[:f.bodyStart], u.src[f.bodyEnd:]
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, b := range c.recovered[u.path] {
-		if b.p == p && bytes.Equal(b.before, before) && bytes.Equal(b.after, after) {
+		if b.of(p, before, after) {
 			return
 		}
 	}
@@ -196,6 +201,8 @@ func (c *Cache) prepareRecovery(u *unit, f item, p *preamble) {
 		idle := c.compiles[u.path] == n
 		c.mu.Unlock()
 		if idle {
+			text := append([]byte(nil), u.src...)
+			blank(text, f.bodyStart, f.bodyEnd)
 			c.startBlanked(u, text, f, p)
 		}
 	})
