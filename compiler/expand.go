@@ -2,10 +2,9 @@ package compiler
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -28,7 +27,8 @@ import (
 // An invocation is not memoized when its expansion could depend on more than its macro
 // table and the arguments' tokens: an argument stringified or pasted (the placeholder would
 // show), a macro name left in the expansion (it could take tokens that follow the
-// invocation), __LINE__ and friends, an empty argument, an #include in the main file's body.
+// invocation), __LINE__ and friends, an empty argument, an #include or a #pragma
+// push_macro/pop_macro in the main file's body.
 
 // placeholder is the stand-in of argument i in a memoized expansion.
 func placeholder(i int) string { return fmt.Sprintf("__corels_arg%d_", i) }
@@ -36,7 +36,7 @@ func placeholder(i int) string { return fmt.Sprintf("__corels_arg%d_", i) }
 const placeholderPrefix = "__corels_arg"
 
 // expansion is one memoized invocation shape: a macro, its number of arguments, and the
-// directives of the main file before it.
+// directives of the main file before it that can change its expansion (memokey.go).
 type expansion struct {
 	text string // the expansion, arguments as placeholders
 	ok   bool   // false: the invocation is compiled as written
@@ -48,8 +48,8 @@ type expansionMemo struct {
 	m  map[string]*expansion
 }
 
-// maxMemo bounds a preamble's memo: each distinct shape (macro, arity, directives before
-// it) is one entry; a file being typed makes few, a hostile one could make many.
+// maxMemo bounds a preamble's memo: each distinct shape (macro, arity, the directives
+// before it that it depends on) is one entry; a file being typed makes few, a hostile one could make many.
 const maxMemo = 4096
 
 func (m *expansionMemo) get(key string) (*expansion, bool) {
@@ -70,16 +70,13 @@ func (m *expansionMemo) put(key string, e *expansion) {
 
 // invocation is a function-like macro invocation in the main file.
 type invocation struct {
-	name       string
-	start      int // offset of the name
-	end        int // just after the matching ')'
-	args       int // number of arguments (0 for "()")
-	directives [32]byte
-	outer      int // index of the innermost invocation whose arguments hold this one, -1
-}
-
-func (inv *invocation) key() string {
-	return fmt.Sprintf("%s/%d/%x", inv.name, inv.args, inv.directives[:])
+	name   string
+	start  int    // offset of the name
+	end    int    // just after the matching ')'
+	args   int    // number of arguments (0 for "()")
+	before int    // the number of the main file's directives before it
+	key    string // in the memo (memokey.go)
+	outer  int    // index of the innermost invocation whose arguments hold this one, -1
 }
 
 // call is the invocation with placeholders for its arguments.
@@ -143,6 +140,9 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 			return same
 		}
 	}
+	if bytes.Contains(src, []byte("push_macro")) || bytes.Contains(src, []byte("pop_macro")) {
+		return same // a definition changed by a pragma: the keys would not see it
+	}
 	fnLike := p.fnLikeMacros()
 	local := localFunctionMacros(src)
 	invs, dirs, ok := scanInvocations(src, func(n string) bool { return fnLike[n] || local[n] })
@@ -152,42 +152,55 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 	// Every macro a compile can see: what may not remain in an expansion, nor be taken
 	// for a synthetic name.
 	table := p.macroTable(cfg, src, dirs)
+	setKeys(src, dirs, invs, table)
 	if len(invs) == 0 {
 		same.guardFree = guard && nestingBound(src, dirs, nil, nil, table) <= maxBracketDepth
 		return same
 	}
 
-	// Expand what the memo lacks, all in one preprocessor run over the main file's
-	// directives with each invocation at its place.
+	// Expand what the memo lacks, in one preprocessor run over the main file's directives
+	// with one invocation of each missing key at its place. An invocation in a skipped
+	// conditional block is not expanded and nothing is learned from it: when that was the
+	// one of its key, a second run expands every other invocation of the key.
 	exps := make([]*expansion, len(invs))
+	waiting := map[string][]int{} // key → its invocations, in order, when the memo lacks it
 	var missing []int
-	first := map[string]int{} // key → the missing invocation that stands for it
 	for i := range invs {
-		if e, ok := p.memo.get(invs[i].key()); ok {
+		if e, ok := p.memo.get(invs[i].key); ok {
 			exps[i] = e
-		} else if _, dup := first[invs[i].key()]; !dup {
-			first[invs[i].key()] = i
+			continue
+		}
+		if _, seen := waiting[invs[i].key]; !seen {
 			missing = append(missing, i)
 		}
+		waiting[invs[i].key] = append(waiting[invs[i].key], i)
 	}
-	if len(missing) > 0 {
+	learned := map[string]*expansion{}
+	for round := 0; round < 2 && len(missing) > 0; round++ {
 		got := expandInvocations(cfg, src, macros, dirs, invs, missing)
+		var again []int
 		for _, i := range missing {
+			k := invs[i].key
+			if _, active := got[i]; !active || learned[k] != nil {
+				if round == 0 {
+					again = append(again, waiting[k][1:]...)
+				}
+				continue
+			}
 			e := &expansion{}
-			if text, ok := got[i]; ok && text != invs[i].call() {
+			if text := got[i]; text != invs[i].call() {
 				e.text, e.ok = replacement(text, invs[i].args, table.has)
 			}
-			if _, active := got[i]; active {
-				// An invocation in a skipped conditional block was not expanded: it may be
-				// active after an edit of a directive, which changes its key anyway, but
-				// nothing is learned from it now.
-				p.memo.put(invs[i].key(), e)
-			}
-			exps[i] = e
+			p.memo.put(k, e)
+			learned[k] = e
 		}
-		for i := range invs {
-			if exps[i] == nil {
-				exps[i] = exps[first[invs[i].key()]]
+		slices.Sort(again) // expandInvocations takes them in order
+		missing = again
+	}
+	for i := range invs {
+		if exps[i] == nil {
+			if exps[i] = learned[invs[i].key]; exps[i] == nil {
+				exps[i] = &expansion{} // every invocation of its key is in a skipped block
 			}
 		}
 	}
@@ -206,7 +219,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 		if !exps[i].ok || inv.outer >= 0 && !renamed[inv.outer] {
 			continue
 		}
-		key := inv.key()
+		key := inv.key
 		name, ok := names[key]
 		if !ok {
 			for {
@@ -411,12 +424,10 @@ func expandInvocations(cfg *cc.Config, src []byte, macros string, dirs [][2]int,
 }
 
 // scanInvocations finds the invocations of the macros isMacro names, outside directives,
-// comments and literals, in order of their names; each with the hash of the directives
+// comments and literals, in order of their names; each with the number of directives
 // before it. ok is false when the body holds an #include (its macros are not in the memo's
 // key) or the text is too odd to memoize (a directive inside an invocation's arguments).
 func scanInvocations(src []byte, isMacro func(string) bool) (invs []invocation, dirs [][2]int, ok bool) {
-	h := sha256.New()
-	var dirHash [32]byte
 	var open []int // invocations whose arguments we are in, innermost last
 	atLineStart := true
 	for i := 0; i < len(src); {
@@ -443,11 +454,6 @@ func scanInvocations(src []byte, isMacro func(string) bool) (invs []invocation, 
 					return nil, nil, false
 				}
 				dirs = append(dirs, [2]int{j, end})
-				var n [8]byte
-				binary.LittleEndian.PutUint64(n[:], uint64(len(d)))
-				h.Write(n[:])
-				h.Write(d)
-				h.Sum(dirHash[:0])
 				i = end
 				continue
 			}
@@ -481,7 +487,7 @@ func scanInvocations(src []byte, isMacro func(string) bool) (invs []invocation, 
 			name := string(src[i:j])
 			if isMacro(name) {
 				if inv, found := invocationAt(src, i, j); found {
-					inv.directives = dirHash
+					inv.before = len(dirs)
 					inv.outer = -1
 					for len(open) > 0 && invs[open[len(open)-1]].end <= i {
 						open = open[:len(open)-1]

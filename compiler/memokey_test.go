@@ -1,0 +1,300 @@
+package compiler
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMemoKeys: invocations share a key exactly when no directive between them can change
+// what they expand to. Each line `f(x) // label` is an invocation; wantGroups lists the
+// labels that must share one key, group by group (every other pair differs).
+func TestMemoKeys(t *testing.T) {
+	tests := []struct {
+		name       string
+		src        string
+		wantGroups [][]string
+	}{
+		{"unrelated directives between", `#define f(x) (x + N)
+#define N 1
+f(a) // a
+#ifdef UNROLL
+#pragma unroll
+#endif
+#define OTHER 2
+#if 0
+#define ALSO_OTHER 3
+#endif
+f(b) // b
+`, [][]string{{"a", "b"}}},
+		{"a reached macro redefined", `#define f(x) (x + N)
+#define N 1
+f(a) // a
+#undef N
+#define N 2
+f(b) // b
+`, [][]string{{"a"}, {"b"}}},
+		{"reached through another macro", `#define f(x) g(x)
+#define g(x) (x * M)
+f(a) // a
+#define M 3
+f(b) // b
+`, [][]string{{"a"}, {"b"}}},
+		{"a group holding a reached definition", `#define f(x) (x + N)
+f(a) // a
+#ifdef WIDE
+#define N 2
+#endif
+f(b) // b
+#define WIDE
+f(c) // c
+#ifdef UNROLL
+#endif
+f(d) // d
+`, [][]string{{"a"}, {"b"}, {"c", "d"}}},
+		{"nested groups", `#define f(x) (x + N)
+f(a) // a
+#if defined(A)
+#ifdef B
+#define N 5
+#endif
+#endif
+f(b) // b
+#define B 1
+f(c) // c
+#define A 1
+f(d) // d
+#define C 1
+f(e) // e
+`, [][]string{{"a"}, {"b"}, {"c"}, {"d", "e"}}},
+		{"the macro itself redefined", `#define f(x) (x)
+f(a) // a
+#undef f
+#define f(x) (x + 1)
+f(b) // b
+`, [][]string{{"a"}, {"b"}}},
+		{"another macro's invocations do not count", `#define f(x) (x)
+#define h(x) (x + N)
+f(a) // a
+#define N 4
+f(b) // b
+`, [][]string{{"a", "b"}}},
+		{"unbalanced conditionals", `#define f(x) (x + N)
+#endif
+f(a) // a
+#if X
+#define N 1
+f(b) // b
+`, [][]string{{"a"}, {"b"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := []byte(tc.src)
+			invs, dirs, ok := scanInvocations(src, func(n string) bool { return n == "f" || n == "g" || n == "h" })
+			if !ok {
+				t.Fatal("scan failed")
+			}
+			local := map[string][]macroDef{}
+			for _, d := range dirs {
+				addDefines(local, string(src[d[0]:d[1]]))
+			}
+			setKeys(src, dirs, invs, macroTable{local: local})
+			keyOf := map[string]string{}
+			for _, inv := range invs {
+				if inv.outer >= 0 || inv.name != "f" {
+					continue
+				}
+				line := string(src[inv.start:])
+				line = line[:strings.IndexByte(line, '\n')]
+				label := strings.TrimSpace(line[strings.Index(line, "//")+2:])
+				keyOf[label] = inv.key
+			}
+			group := map[string]int{}
+			for g, labels := range tc.wantGroups {
+				for _, l := range labels {
+					if _, ok := keyOf[l]; !ok {
+						t.Fatalf("no invocation labelled %q", l)
+					}
+					group[l] = g
+				}
+			}
+			for a := range keyOf {
+				for b := range keyOf {
+					if same := keyOf[a] == keyOf[b]; same != (group[a] == group[b]) {
+						t.Errorf("%s and %s: same key %v, want %v", a, b, same, !same)
+					}
+				}
+			}
+		})
+	}
+}
+
+// memoSequences are texts compiled one after another through one Cache, as an editor
+// sends them: each result must be the full compile's, whatever the memo learned from the
+// texts before it. Each starts with a declaration: directives before any are the
+// preamble's, which has a memo of its own.
+var memoSequences = []struct {
+	name  string
+	texts []string
+}{
+	{"a condition's macro changes", []string{`
+char LICENSE[] SEC("license") = "GPL";
+#define WIDE 1
+#if WIDE
+#define READ(t) BPF_CORE_READ(t, pid)
+#else
+#define READ(t) BPF_CORE_READ(t, tgid)
+#endif
+SEC("kprobe/a") int a(struct pt_regs *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+	return READ(t);
+}
+`, `
+char LICENSE[] SEC("license") = "GPL";
+#define WIDE 0
+#if WIDE
+#define READ(t) BPF_CORE_READ(t, pid)
+#else
+#define READ(t) BPF_CORE_READ(t, tgid)
+#endif
+SEC("kprobe/a") int a(struct pt_regs *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+	return READ(t);
+}
+`}},
+	{"a reached macro defined between functions", []string{`
+char LICENSE[] SEC("license") = "GPL";
+#define FIELD pid
+#define READ(t) BPF_CORE_READ(t, FIELD)
+SEC("kprobe/a") int a(struct pt_regs *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+	return READ(t);
+}
+SEC("kprobe/b") int b(struct pt_regs *ctx) {
+	return 0;
+}
+`, `
+char LICENSE[] SEC("license") = "GPL";
+#define FIELD pid
+#define READ(t) BPF_CORE_READ(t, FIELD)
+SEC("kprobe/a") int a(struct pt_regs *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+	return READ(t);
+}
+#undef FIELD
+#define FIELD tgid
+SEC("kprobe/b") int b(struct pt_regs *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+	return READ(t);
+}
+`}},
+	{"push and pop", []string{`
+char LICENSE[] SEC("license") = "GPL";
+#define FIELD pid
+#define GET(t) BPF_CORE_READ(t, FIELD)
+SEC("kprobe/a") int a(struct pt_regs *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+	return GET(t);
+}
+`, `
+char LICENSE[] SEC("license") = "GPL";
+#define FIELD pid
+#define GET(t) BPF_CORE_READ(t, FIELD)
+#pragma push_macro("FIELD")
+#undef FIELD
+#define FIELD tgid
+SEC("kprobe/a") int a(struct pt_regs *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+	return GET(t);
+}
+#pragma pop_macro("FIELD")
+SEC("kprobe/b") int b(struct pt_regs *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+	return GET(t);
+}
+`}},
+	{"the first invocation in a skipped block", []string{`
+char LICENSE[] SEC("license") = "GPL";
+SEC("kprobe/a") int a(struct pt_regs *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+#ifdef NEVER
+	return BPF_CORE_READ(t, pid);
+#endif
+	return BPF_CORE_READ(t, tgid);
+}
+`}},
+}
+
+func TestMemoSequences(t *testing.T) {
+	flags := corpusFlags(t)
+	dir := t.TempDir()
+	for _, tc := range memoSequences {
+		t.Run(tc.name, func(t *testing.T) {
+			cache := NewCache()
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".bpf.c")
+			for i, text := range tc.texts {
+				in := Input{Path: path, Source: []byte(memoHead + text), Flags: flags}
+				full, err := Compile(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := cache.Compile(context.Background(), in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if a, b := summary(full), summary(got); a != b {
+					t.Fatalf("text %d: differs from the full compile\nfull:\n%s\ncache:\n%s", i, a, b)
+				}
+			}
+		})
+	}
+}
+
+// TestMemoAcrossFunctions: the same read typed in another function, past directives that
+// cannot change it, is not expanded again.
+func TestMemoAcrossFunctions(t *testing.T) {
+	body := `
+SEC("kprobe/a") int a(struct pt_regs *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+	return BPF_CORE_READ(t, real_parent, pid);
+}
+#ifdef UNROLL
+#define LOOPS 4
+#endif
+SEC("kprobe/b") int b(struct pt_regs *ctx) {
+	struct task_struct *t = (void *)bpf_get_current_task();
+#ifdef UNROLL
+#pragma unroll
+#endif
+	for (int i = 0; i < 2; i++)
+		t = BPF_CORE_READ(t, real_parent);
+	return %s;
+}
+`
+	in := Input{Path: filepath.Join(t.TempDir(), "across.bpf.c"), Flags: corpusFlags(t)}
+	cache := NewCache()
+	var sizes []int
+	for _, ret := range []string{"0", "BPF_CORE_READ(t, real_parent, tgid)"} {
+		in.Source = []byte(memoHead + strings.Replace(body, "%s", ret, 1))
+		full, err := Compile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := cache.Compile(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := summary(full), summary(got); a != b {
+			t.Fatalf("differs from the full compile\nfull:\n%s\ncache:\n%s", a, b)
+		}
+		for _, s := range cache.preambles {
+			s.p.memo.mu.Lock()
+			sizes = append(sizes, len(s.p.memo.m))
+			s.p.memo.mu.Unlock()
+		}
+	}
+	if len(sizes) != 2 || sizes[1] != sizes[0] {
+		t.Errorf("memo sizes after each text: %v; the second text's read has the key of the first's", sizes)
+	}
+}
