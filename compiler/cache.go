@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -279,7 +281,7 @@ func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, 
 				}
 				// The headers alone: the body, where a half-typed or hostile edit lives,
 				// is only ever compiled pruned, after its nesting is checked.
-				s.p = buildPreamble(u, text, c.intern)
+				pilingGarbage(func() { s.p = buildPreamble(u, text, c.intern) })
 				// The build leaves the headers' syntax trees (vmlinux.h's: ~200 MB) as
 				// garbage. Collected now, it costs the first compile ~10 ms; left to the
 				// collector's pace, it made the next three edits' compiles ~30 ms slower
@@ -650,4 +652,45 @@ func (p *preamble) missingNames(diags []Diagnostic, have map[string]bool) []stri
 	// A name may be declared but its declaration was already included: then the error is
 	// the user's, not the pruning's.
 	return out
+}
+
+// pilingGarbage runs a preamble build with the collector left to the memory limit, when
+// the process has one (corels serve sets it): the build's garbage piles up to the limit
+// instead of being collected at GOGC's pace, and the collection right after the build
+// frees it.
+//
+// Why: the memory a Go heap first grows into costs a page fault per 4 KB page, ~10 µs
+// each on a virtual machine. Collected at GOGC's pace, the build kept the heap near 100 MB;
+// the edits that followed, at that same pace, grew it to ~140 MB over their first few
+// dozen, and each edit that grew it paid 1,000–3,000 faults (+15–40 ms: the slowest edits
+// after opening a file). Piled up, the build maps that memory once, as part of opening
+// the file, and the edits reuse it. Without a limit, pausing the collector could take
+// the build's whole garbage (hundreds of MB), so the pace is left as it is.
+func pilingGarbage(build func()) {
+	if debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		build()
+		return
+	}
+	gcPause.Lock()
+	if gcPause.n == 0 {
+		gcPause.percent = debug.SetGCPercent(-1)
+	}
+	gcPause.n++
+	gcPause.Unlock()
+	defer func() {
+		gcPause.Lock()
+		if gcPause.n--; gcPause.n == 0 {
+			debug.SetGCPercent(gcPause.percent)
+		}
+		gcPause.Unlock()
+	}()
+	build()
+}
+
+// gcPause counts the builds running with the collector paused: the last one to finish
+// restores the percentage the first one found (two caches can build at once).
+var gcPause struct {
+	sync.Mutex
+	n       int
+	percent int
 }

@@ -3,9 +3,12 @@ package compiler
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -142,5 +145,54 @@ func TestPreambleEnd(t *testing.T) {
 		if got := preambleEnd([]byte(tt.src)); got != tt.want {
 			t.Errorf("preambleEnd(%q) = %d, want %d", tt.src, got, tt.want)
 		}
+	}
+}
+
+// TestPilingGarbage: with a memory limit, a build runs with the collector paused, and the
+// percentage is restored when the last of overlapping builds ends; without one, the pace
+// is left alone.
+func TestPilingGarbage(t *testing.T) {
+	prevLimit := debug.SetMemoryLimit(-1)
+	prevPercent := debug.SetGCPercent(250)
+	t.Cleanup(func() {
+		debug.SetMemoryLimit(prevLimit)
+		debug.SetGCPercent(prevPercent)
+	})
+	percentNow := func() int {
+		p := debug.SetGCPercent(-1)
+		debug.SetGCPercent(p)
+		return p
+	}
+
+	debug.SetMemoryLimit(math.MaxInt64)
+	pilingGarbage(func() {
+		if p := percentNow(); p != 250 {
+			t.Errorf("without a memory limit: GOGC %d during the build, want 250", p)
+		}
+	})
+
+	debug.SetMemoryLimit(1 << 30)
+	var wg sync.WaitGroup
+	inner := make(chan struct{})
+	outerDone := make(chan struct{})
+	pilingGarbage(func() {
+		wg.Go(func() {
+			pilingGarbage(func() {
+				close(inner)
+				<-outerDone // still building when the first build has ended
+				if p := percentNow(); p != -1 {
+					t.Errorf("GOGC %d in a build that outlived another, want -1 (paused)", p)
+				}
+			})
+		})
+		<-inner
+		if p := percentNow(); p != -1 {
+			t.Errorf("GOGC %d during the build, want -1 (paused)", p)
+		}
+	})
+	close(outerDone)
+	wg.Wait()
+	if p := percentNow(); p != 250 {
+		t.Errorf("GOGC %d after the builds, want 250 restored", p)
 	}
 }
