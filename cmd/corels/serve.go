@@ -80,7 +80,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		debug.SetMemoryLimit(int64(*memLimit) << 20)
 		// Between cold parses the live heap is small (~12 MB with vmlinux.h indexed) and
 		// each edit makes ~10 MB of garbage: at GOGC=100 nearly every edit paid for a
-		// collection. The soft limit above still bounds the resident size.
+		// collection. The soft limit above still bounds the resident size; with it set, a
+		// preamble build leaves its garbage to the limit (compiler.pilingGarbage).
 		if os.Getenv("GOGC") == "" {
 			debug.SetGCPercent(400)
 		}
