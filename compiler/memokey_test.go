@@ -131,14 +131,16 @@ f(b) // b
 }
 
 // memoSequences are texts compiled one after another through one Cache, as an editor
-// sends them: each result must be the full compile's, whatever the memo learned from the
-// texts before it. Each starts with a declaration: directives before any are the
-// preamble's, which has a memo of its own.
+// sends them: the first, then each edit of the text before it (the first occurrence of
+// [0] replaced by [1]). Each result must be the full compile's, whatever the memo learned
+// from the texts before it. Each text starts with a declaration: directives before any are
+// the preamble's, which has a memo of its own.
 var memoSequences = []struct {
 	name  string
-	texts []string
+	first string
+	edits [][2]string
 }{
-	{"a condition's macro changes", []string{`
+	{"a condition's macro changes", `
 char LICENSE[] SEC("license") = "GPL";
 #define WIDE 1
 #if WIDE
@@ -146,84 +148,32 @@ char LICENSE[] SEC("license") = "GPL";
 #else
 #define READ(t) BPF_CORE_READ(t, tgid)
 #endif
-SEC("kprobe/a") int a(struct pt_regs *ctx) {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	return READ(t);
-}
-`, `
-char LICENSE[] SEC("license") = "GPL";
-#define WIDE 0
-#if WIDE
-#define READ(t) BPF_CORE_READ(t, pid)
-#else
-#define READ(t) BPF_CORE_READ(t, tgid)
-#endif
-SEC("kprobe/a") int a(struct pt_regs *ctx) {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	return READ(t);
-}
-`}},
-	{"a reached macro defined between functions", []string{`
+` + memoProgram("a", "READ(t)"), [][2]string{{"WIDE 1", "WIDE 0"}}},
+	{"a reached macro defined between functions", `
 char LICENSE[] SEC("license") = "GPL";
 #define FIELD pid
 #define READ(t) BPF_CORE_READ(t, FIELD)
-SEC("kprobe/a") int a(struct pt_regs *ctx) {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	return READ(t);
-}
-SEC("kprobe/b") int b(struct pt_regs *ctx) {
-	return 0;
-}
-`, `
-char LICENSE[] SEC("license") = "GPL";
-#define FIELD pid
-#define READ(t) BPF_CORE_READ(t, FIELD)
-SEC("kprobe/a") int a(struct pt_regs *ctx) {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	return READ(t);
-}
-#undef FIELD
-#define FIELD tgid
-SEC("kprobe/b") int b(struct pt_regs *ctx) {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	return READ(t);
-}
-`}},
-	{"push and pop", []string{`
+` + memoProgram("a", "READ(t)") + memoProgram("b", "0"), [][2]string{
+		{`SEC("kprobe/b")`, "#undef FIELD\n#define FIELD tgid\n" + `SEC("kprobe/b")`},
+		{"return 0;", "return READ(t);"},
+	}},
+	{"push and pop", `
 char LICENSE[] SEC("license") = "GPL";
 #define FIELD pid
 #define GET(t) BPF_CORE_READ(t, FIELD)
-SEC("kprobe/a") int a(struct pt_regs *ctx) {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	return GET(t);
+` + memoProgram("a", "GET(t)"), [][2]string{
+		{`SEC("kprobe/a")`, "#pragma push_macro(\"FIELD\")\n#undef FIELD\n#define FIELD tgid\n" + `SEC("kprobe/a")`},
+		{"GET(t);\n}\n", "GET(t);\n}\n#pragma pop_macro(\"FIELD\")\n" + memoProgram("b", "GET(t)")},
+	}},
 }
-`, `
-char LICENSE[] SEC("license") = "GPL";
-#define FIELD pid
-#define GET(t) BPF_CORE_READ(t, FIELD)
-#pragma push_macro("FIELD")
-#undef FIELD
-#define FIELD tgid
-SEC("kprobe/a") int a(struct pt_regs *ctx) {
+
+// memoProgram is a kprobe program named name that returns ret, with a task_struct t.
+func memoProgram(name, ret string) string {
+	return `SEC("kprobe/` + name + `") int ` + name + `(struct pt_regs *ctx) {
 	struct task_struct *t = (void *)bpf_get_current_task();
-	return GET(t);
+	return ` + ret + `;
 }
-#pragma pop_macro("FIELD")
-SEC("kprobe/b") int b(struct pt_regs *ctx) {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	return GET(t);
-}
-`}},
-	{"the first invocation in a skipped block", []string{`
-char LICENSE[] SEC("license") = "GPL";
-SEC("kprobe/a") int a(struct pt_regs *ctx) {
-	struct task_struct *t = (void *)bpf_get_current_task();
-#ifdef NEVER
-	return BPF_CORE_READ(t, pid);
-#endif
-	return BPF_CORE_READ(t, tgid);
-}
-`}},
+`
 }
 
 func TestMemoSequences(t *testing.T) {
@@ -233,7 +183,15 @@ func TestMemoSequences(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cache := NewCache()
 			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".bpf.c")
-			for i, text := range tc.texts {
+			text := tc.first
+			for i := 0; i <= len(tc.edits); i++ {
+				if i > 0 {
+					e := tc.edits[i-1]
+					if !strings.Contains(text, e[0]) {
+						t.Fatalf("edit %d: no %q in the text", i, e[0])
+					}
+					text = strings.Replace(text, e[0], e[1], 1)
+				}
 				in := Input{Path: path, Source: []byte(memoHead + text), Flags: flags}
 				full, err := Compile(in)
 				if err != nil {
@@ -244,7 +202,7 @@ func TestMemoSequences(t *testing.T) {
 					t.Fatal(err)
 				}
 				if a, b := summary(full), summary(got); a != b {
-					t.Fatalf("text %d: differs from the full compile\nfull:\n%s\ncache:\n%s", i, a, b)
+					t.Fatalf("text %d:\n%s\ndiffers from the full compile\nfull:\n%s\ncache:\n%s", i, text, a, b)
 				}
 			}
 		})
