@@ -192,18 +192,7 @@ func TestMemoSequences(t *testing.T) {
 					}
 					text = strings.Replace(text, e[0], e[1], 1)
 				}
-				in := Input{Path: path, Source: []byte(memoHead + text), Flags: flags}
-				full, err := Compile(in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := cache.Compile(context.Background(), in)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if a, b := summary(full), summary(got); a != b {
-					t.Fatalf("text %d:\n%s\ndiffers from the full compile\nfull:\n%s\ncache:\n%s", i, text, a, b)
-				}
+				cachedEqualsFull(t, cache, Input{Path: path, Source: []byte(memoHead + text), Flags: flags})
 			}
 		})
 	}
@@ -235,17 +224,7 @@ SEC("kprobe/b") int b(struct pt_regs *ctx) {
 	var sizes []int
 	for _, ret := range []string{"0", "BPF_CORE_READ(t, real_parent, tgid)"} {
 		in.Source = []byte(memoHead + strings.Replace(body, "%s", ret, 1))
-		full, err := Compile(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := cache.Compile(context.Background(), in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a, b := summary(full), summary(got); a != b {
-			t.Fatalf("differs from the full compile\nfull:\n%s\ncache:\n%s", a, b)
-		}
+		cachedEqualsFull(t, cache, in)
 		for _, s := range cache.preambles {
 			s.p.memo.mu.Lock()
 			sizes = append(sizes, len(s.p.memo.m))
@@ -254,5 +233,21 @@ SEC("kprobe/b") int b(struct pt_regs *ctx) {
 	}
 	if len(sizes) != 2 || sizes[1] != sizes[0] {
 		t.Errorf("memo sizes after each text: %v; the second text's read has the key of the first's", sizes)
+	}
+}
+
+// cachedEqualsFull compiles in through c and fails unless the result is the full compile's.
+func cachedEqualsFull(t *testing.T, c *Cache, in Input) {
+	t.Helper()
+	full, err := Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Compile(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := summary(full), summary(got); a != b {
+		t.Fatalf("the cache's compile of\n%s\ndiffers from the full compile\nfull:\n%s\ncache:\n%s", in.Source, a, b)
 	}
 }
