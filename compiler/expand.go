@@ -49,7 +49,8 @@ type expansionMemo struct {
 }
 
 // maxMemo bounds a preamble's memo: each distinct shape (macro, arity, the directives
-// before it that it depends on) is one entry; a file being typed makes few, a hostile one could make many.
+// before it that it depends on) is one entry; a file being typed makes few, a hostile one
+// could make many.
 const maxMemo = 4096
 
 func (m *expansionMemo) get(key string) (*expansion, bool) {
@@ -181,11 +182,14 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 		var again []int
 		for _, i := range missing {
 			k := invs[i].key
-			if _, active := got[i]; !active || learned[k] != nil {
+			if _, active := got[i]; !active {
 				if round == 0 {
 					again = append(again, waiting[k][1:]...)
 				}
 				continue
+			}
+			if learned[k] != nil {
+				continue // the second run expanded another invocation of k before this one
 			}
 			e := &expansion{}
 			if text := got[i]; text != invs[i].call() {
