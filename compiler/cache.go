@@ -473,6 +473,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	}
 	x := newExtractor(ast, u.path, mainSrc, &pragmas, nil)
 	x.reuse, x.summarize = in, true
+	x.records.slims = pr.plans
 	extract(res, x, p.funcs)
 	res.FallbacksUsed = p.fallbacks
 	p.addDefined(res)
@@ -578,9 +579,10 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 	}
 	for i, s := range cut {
 		if pr.cut == nil {
-			pr.cut, pr.cutMembers = map[string]bool{}, map[string]bool{}
+			pr.cut, pr.cutMembers, pr.plans = map[string]bool{}, map[string]bool{}, map[string]*slimPlan{}
 		}
 		pr.cut[p.decls[i].declares[0]] = true
+		pr.plans[p.decls[i].declares[0]] = p.plan(i)
 		for _, n := range s.cut {
 			pr.cutMembers[n] = true
 		}
@@ -594,8 +596,9 @@ type prunedText struct {
 	reached       map[string]bool // every name reached
 	decls, macros string          // their texts (decls only when compiled)
 	m             memoized
-	cut           map[string]bool // the tags of the records cut down (slim.go)
-	cutMembers    map[string]bool // the names of the members they lost
+	cut           map[string]bool      // the tags of the records cut down (slim.go)
+	cutMembers    map[string]bool      // the names of the members they lost
+	plans         map[string]*slimPlan // the plans they were cut by, by tag
 }
 
 // summaries are what a compile leaves for reusing it (reuse.go).

@@ -426,7 +426,7 @@ func (x *extractor) chainOf(n *cc.PostfixExpression, region bool) (chain, bool) 
 			if f == nil || !isRecord(rt) || !(region || x.records.preserved(rt)) {
 				return x.finish(rev, nil, nil, 0)
 			}
-			rev = append(rev, memberSteps(rt, f, p)...)
+			rev = append(rev, x.memberSteps(rt, f, p)...)
 			// `(*ptr).f` is `ptr->f`.
 			if u, ok := unparen(base).(*cc.UnaryExpression); ok && u.Case == cc.UnaryExpressionDeref {
 				return x.finish(rev, u.CastExpression, rt, 0)
@@ -455,7 +455,7 @@ func (x *extractor) chainOf(n *cc.PostfixExpression, region bool) (chain, bool) 
 			if f == nil || !isRecord(rt) || !(region || x.records.preserved(rt)) {
 				return x.finish(rev, nil, nil, 0)
 			}
-			rev = append(rev, memberSteps(rt, f, p)...)
+			rev = append(rev, x.memberSteps(rt, f, p)...)
 			// `ptr[i]->f` never happens; `(p + i)->f` is ordinary arithmetic.
 			return x.finish(rev, base, rt, 0)
 		case cc.PostfixExpressionIndex:
@@ -539,7 +539,7 @@ func (x *extractor) preservedArrayBase(base cc.ExpressionNode) bool {
 
 // memberSteps returns the steps reaching f from record rt, last step first: a member of an
 // anonymous struct/union member is reached through each anonymous level.
-func memberSteps(rt cc.Type, f *cc.Field, node *cc.PostfixExpression) []step {
+func (x *extractor) memberSteps(rt cc.Type, f *cc.Field, node *cc.PostfixExpression) []step {
 	path := fieldPath(rt, f.Name())
 	if path == nil {
 		path = []*cc.Field{f}
@@ -550,7 +550,7 @@ func memberSteps(rt cc.Type, f *cc.Field, node *cc.PostfixExpression) []step {
 		if i > 0 {
 			parent = path[i-1].Type()
 		}
-		s := step{index: btfMemberIndex(parent, path[i]), name: path[i].Name(), field: path[i], parent: parent}
+		s := step{index: x.records.memberIndex(parent, path[i]), name: path[i].Name(), field: path[i], parent: parent}
 		if i == len(path)-1 {
 			s.node = node
 		}

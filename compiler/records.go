@@ -12,6 +12,8 @@ type recordInfo struct {
 	// attributed holds records carrying the attribute in the syntax, keyed by their first
 	// member's declarator: cc/v4 clones types (typedefs, qualifiers) but shares declarators.
 	attributed map[*cc.Declarator]bool
+	// slims are the header records a compile was given cut down (slim.go), by tag.
+	slims map[string]*slimPlan
 }
 
 func newRecordInfo(ast *cc.AST, pragmas *pragmaRanges) *recordInfo {
@@ -118,6 +120,19 @@ func (ri *recordInfo) preserved(t cc.Type) bool {
 	}
 	p := k.Position()
 	return ri.pragmas.contains(p.Filename, p.Offset)
+}
+
+// memberIndex is the index of f among the BTF members of its record parent as the whole
+// header declares it, when the compile was given the record cut down.
+func (ri *recordInfo) memberIndex(parent cc.Type, f *cc.Field) int {
+	if pl := ri.slims[recordName(parent)]; pl != nil && isRecord(parent) {
+		if k := recordKey(parent); k != nil && k.Position().Filename == pl.file {
+			if i, ok := pl.wholeIndex(parent, f); ok {
+				return i
+			}
+		}
+	}
+	return btfMemberIndex(parent, f)
 }
 
 // btfMemberIndex is the index of f among its record's BTF members: unnamed bitfields

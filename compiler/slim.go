@@ -10,48 +10,61 @@ import (
 )
 
 // Slim records: a compile of one function body (reuse.go) is given the header records it
-// reaches with the members it cannot name cut down to their size.
+// reaches with the members it cannot name cut out.
 //
-// Most of what cc parses in such a compile is the records the function reaches, and most
-// of that is what they contain by value: a program that reads task_struct's pid pulls in
-// sched_entity, sched_statistics, thread_struct, fpu and their own members, some 15 KB of
-// vmlinux.h that nothing it writes can reach. A member whose type is a record (or an array
-// of records) is replaced by an integer array of the same size and alignment when no name
-// it declares is named by the compile: the record keeps its members in order, so member
-// indexes (access strings), offsets and sizes are the same, and the replaced member's type
-// is no longer needed. A member is only reached through its name (p->m, .m =, offsetof),
-// and every name the compile could name — the text's, its macros', the header
-// declarations' — is in the closure's name set.
+// Most of what cc parses in such a compile is the records the function reaches: a program
+// that reads task_struct's pid pulls in its ~250 members, and through them sched_entity,
+// thread_struct, fpu and more, some 20 KB of vmlinux.h that nothing it writes can reach. Each
+// run of consecutive members none of whose names the compile names becomes padding: at most
+// three integer arrays covering the same bytes with the same alignment. The members kept
+// have the offsets, and the record the size and alignment, of the whole record, and the
+// members cut no longer need their types. A member is only reached through its name (p->m,
+// .m =, offsetof), and every name the compile could name — the text's, its macros', the
+// header declarations' — is in the closure's name set.
 //
-// Sizes and alignments come from cc: a pruned compile of the whole file (which has every
-// record it reaches whole) records, for each header record it completed, which members can
-// be cut and to what (learnSlims). A record not yet seen that way is given whole.
+// Member indexes (access strings) are not those of the whole record: the extractor maps a
+// member kept to its index in the whole record (recordInfo.memberIndex).
+//
+// Offsets, sizes and alignments come from cc: a pruned compile of the whole file (which has
+// every record it reaches whole) records, for each header record it completed, which
+// members can be cut and what they cover (learnSlims). A record not yet seen that way is
+// given whole.
 //
 // The local types of the compile's relocations are those of the whole file's records, not
 // of the slim ones: reuse takes them from the last compile, and a relocation whose local
 // type reaches a slim record is not reused (agrees). Diagnostics name records without their
 // members (clangWording).
 
-// slimPlan lists the members of a header record that can be cut: member declarations
-// (`struct sched_entity se;`) whose declarators all have a record type, by value.
+// slimPlan lists the members of a header record that can be cut, and where the members of
+// the whole record are among its BTF members.
 type slimPlan struct {
+	file    string // the header defining the record, as cc names it
+	union   bool
 	members []slimMember
+	index   map[string]int // a named member's BTF index in the whole record
+	anon    []int          // the anonymous members' BTF indexes, in order
 
 	mu   sync.Mutex
 	last map[string]*slimmed // by which members were cut: a few shapes per file
 }
 
+// slimMember is a member declaration that can be cut: every declarator names a member
+// that is not a bit-field, with a size and an alignment padding can have.
 type slimMember struct {
 	start, end int      // the declaration in the record's text, its ';' included
 	names      []string // the names its declarators declare
-	repl       string   // integer arrays of the same sizes and alignments, newlines kept
+	joins      bool     // it follows the member before it with only blanks between: one run
+	lo, hi     int64    // the bytes its declarators cover
+	align      int64    // the first declarator's alignment
+	maxAlign   int64    // the largest alignment of its declarators
+	maxAt      int64    // the offset of the first declarator with maxAlign
 }
 
 // slimmed is a record's text with some members cut, and the names that text needs.
 type slimmed struct {
 	text string
 	refs []string
-	cut  []string // the names of the members cut
+	cut  []string // the names of the members cut, and of the padding
 }
 
 // noPlan marks a record learned to have nothing to cut.
@@ -105,7 +118,7 @@ func (p *preamble) recordDecl(tag string) (int, bool) {
 }
 
 // slimElem are the integer types of each alignment, for the bpf target.
-var slimElem = map[int]string{1: "char", 2: "short", 4: "int", 8: "long long"}
+var slimElem = map[int64]string{1: "char", 2: "short", 4: "int", 8: "long long"}
 
 // planSlim finds the members of record declaration i that can be cut, from s, its
 // definition as cc parsed it at the declaration's place (renderDecls writes a declaration's
@@ -115,10 +128,24 @@ func (p *preamble) planSlim(i int, s *cc.StructOrUnionSpecifier) *slimPlan {
 	if pos := s.Position(); pos.Filename != d.file || pos.Line != d.line || pos.Column != 1 {
 		return noPlan
 	}
-	type fields interface{ FieldByName(string) *cc.Field }
-	record, ok := s.Type().(fields)
-	if !ok {
+	t := s.Type()
+	// A packed record's members need not sit where their alignment puts them.
+	if !isRecord(t) || numFields(t) == 0 || strings.Contains(d.text, "packed") {
 		return noPlan
+	}
+	plan := &slimPlan{file: d.file, union: t.Kind() == cc.Union, index: map[string]int{}}
+	n := 0
+	for j := range numFields(t) {
+		f := fieldByIndex(t, j)
+		if !isBTFMember(f) {
+			continue
+		}
+		if f.Name() == "" {
+			plan.anon = append(plan.anon, n)
+		} else {
+			plan.index[f.Name()] = n
+		}
+		n++
 	}
 	lines := newLineTable([]byte(d.text))
 	offset := func(t cc.Token) int {
@@ -129,10 +156,17 @@ func (p *preamble) planSlim(i int, s *cc.StructOrUnionSpecifier) *slimPlan {
 		}
 		return off
 	}
-	plan := &slimPlan{}
+	type decl struct {
+		m             slimMember
+		cut, bitfield bool
+	}
+	var decls []decl
+	prevEnd := -1
 	for l := s.StructDeclarationList; l != nil; l = l.StructDeclarationList {
 		sd := l.StructDeclaration
-		if sd == nil || sd.Case != cc.StructDeclarationDecl || sd.StructDeclaratorList == nil {
+		if sd == nil || sd.Case != cc.StructDeclarationDecl {
+			decls = append(decls, decl{}) // a static assertion: a run ends there
+			prevEnd = -1
 			continue
 		}
 		var first cc.Token
@@ -142,30 +176,32 @@ func (p *preamble) planSlim(i int, s *cc.StructOrUnionSpecifier) *slimPlan {
 			}
 		})
 		start, semi := offset(first), offset(sd.Token)
-		if start < 0 || semi < start {
+		if start < 0 || semi < start || start < prevEnd {
 			return noPlan // the text is not where cc saw it: cut nothing
 		}
-		text := d.text[start : semi+1]
-		// Attributes may align a member; a record defined inside declares its own tag.
-		if strings.Contains(text, "__attribute__") || strings.ContainsAny(text, "{}") {
-			continue
-		}
-		m := slimMember{start: start, end: semi + 1}
-		var parts []string
-		for dl := sd.StructDeclaratorList; dl != nil; dl = dl.StructDeclaratorList {
-			part, name := cutMember(dl.StructDeclarator, record)
-			if part == "" {
-				parts = nil
-				break
+		dc := decl{m: slimMember{start: start, end: semi + 1}}
+		dc.m.joins = prevEnd >= 0 && strings.TrimSpace(d.text[prevEnd:start]) == ""
+		prevEnd = semi + 1
+		dc.cut, dc.bitfield = memberSpan(sd, t, d.text[start:semi+1], &dc.m)
+		decls = append(decls, dc)
+	}
+	// Where cc puts a bit-field depends on the member before it, not only on where that
+	// member ends: the members beside a bit-field are kept as they are.
+	for j, dc := range decls {
+		if dc.bitfield {
+			if j > 0 {
+				decls[j-1].cut = false
 			}
-			parts = append(parts, part)
-			m.names = append(m.names, name)
+			if j+1 < len(decls) {
+				decls[j+1].cut = false
+			}
 		}
-		if parts == nil {
-			continue
+	}
+	for j, dc := range decls {
+		if dc.cut {
+			dc.m.joins = dc.m.joins && j > 0 && decls[j-1].cut
+			plan.members = append(plan.members, dc.m)
 		}
-		m.repl = strings.Join(parts, " ") + strings.Repeat("\n", strings.Count(text, "\n"))
-		plan.members = append(plan.members, m)
 	}
 	if len(plan.members) == 0 {
 		return noPlan
@@ -173,35 +209,105 @@ func (p *preamble) planSlim(i int, s *cc.StructOrUnionSpecifier) *slimPlan {
 	return plan
 }
 
-// cutMember is the declaration that replaces a member declarator of record type, and the
-// member's name; "" when it is not one to cut.
-func cutMember(sd *cc.StructDeclarator, record interface{ FieldByName(string) *cc.Field }) (decl, name string) {
-	if sd == nil || sd.Case != cc.StructDeclaratorDecl || sd.Declarator == nil {
-		return "", ""
+// memberSpan fills in m for the member declaration sd of record t (text: its text) and
+// reports whether it can be cut, and whether it declares a bit-field.
+func memberSpan(sd *cc.StructDeclaration, t cc.Type, text string, m *slimMember) (cut, bitfield bool) {
+	record, ok := t.(interface{ FieldByName(string) *cc.Field })
+	if !ok {
+		return false, false
 	}
-	name = sd.Declarator.Name()
-	f := record.FieldByName(name)
-	if name == "" || f == nil || f.IsBitfield() {
-		return "", ""
+	// An anonymous member holds members of its own.
+	cut = sd.StructDeclaratorList != nil
+	// Attributes and _Alignas may align a member; a record defined inside declares its own
+	// tag.
+	if strings.Contains(text, "__attribute__") || strings.Contains(text, "lignas") || strings.ContainsAny(text, "{}") {
+		cut = false
 	}
-	t := f.Type()
-	elem := t
-	for elem.Kind() == cc.Array {
-		a, ok := elem.(*cc.ArrayType)
-		if !ok {
-			return "", ""
+	for dl := sd.StructDeclaratorList; dl != nil; dl = dl.StructDeclaratorList {
+		x := dl.StructDeclarator
+		if x == nil || x.Case != cc.StructDeclaratorDecl || x.Declarator == nil {
+			bitfield = bitfield || x != nil && x.Case == cc.StructDeclaratorBitField
+			cut = false
+			continue
 		}
-		elem = a.Elem()
+		name := x.Declarator.Name()
+		f := record.FieldByName(name)
+		if name == "" || f == nil || f.IsBitfield() {
+			bitfield = bitfield || f != nil && f.IsBitfield()
+			cut = false
+			continue
+		}
+		off, size, align := f.Offset(), f.Type().Size(), int64(f.Type().FieldAlign())
+		if _, ok := slimElem[align]; !ok || size <= 0 || off%align != 0 {
+			cut = false
+			continue
+		}
+		if len(m.names) == 0 {
+			m.lo, m.align = off, align
+		}
+		m.names = append(m.names, name)
+		m.hi = max(m.hi, off+size)
+		if align > m.maxAlign {
+			m.maxAlign, m.maxAt = align, off
+		}
 	}
-	if k := elem.Kind(); k != cc.Struct && k != cc.Union {
-		return "", ""
+	return cut, bitfield
+}
+
+// padding is what replaces the run of members, the first of which is the plan's member
+// at: integer arrays that cover the bytes the members covered, the first placed where the
+// first member was, and with the largest alignment among them, so that the record keeps
+// its layout and alignment.
+func (pl *slimPlan) padding(run []slimMember, at int) string {
+	lo, hi, first := run[0].lo, run[0].hi, run[0].align
+	align, alignAt := run[0].maxAlign, run[0].maxAt
+	for _, m := range run[1:] {
+		hi = max(hi, m.hi)
+		if m.maxAlign > align {
+			align, alignAt = m.maxAlign, m.maxAt
+		}
 	}
-	align, size := t.FieldAlign(), t.Size()
-	typ, ok := slimElem[align]
-	if !ok || size <= 0 || size%int64(align) != 0 {
-		return "", ""
+	name := func(k int) string { return fmt.Sprintf("__corels_pad%d_%d", at, k) }
+	if pl.union {
+		return fmt.Sprintf("%s %s[%d];", slimElem[align], name(0), (hi+align-1)/align)
 	}
-	return fmt.Sprintf("%s %s[%d];", typ, name, size/int64(align)), name
+	// In a struct: up to the most aligned member in elements of the first one's
+	// alignment (it sits at a multiple of both), from there in elements of its alignment,
+	// and what is left in chars.
+	var parts []string
+	if alignAt > lo {
+		parts = append(parts, fmt.Sprintf("%s %s[%d];", slimElem[first], name(0), (alignAt-lo)/first))
+	}
+	if k := (hi - alignAt) / align; k > 0 {
+		parts = append(parts, fmt.Sprintf("%s %s[%d];", slimElem[align], name(1), k))
+	}
+	if r := (hi - alignAt) % align; r > 0 {
+		parts = append(parts, fmt.Sprintf("char %s[%d];", name(2), r))
+	}
+	return strings.Join(parts, " ")
+}
+
+// wholeIndex is the index in the whole record of f, a member kept of the record parent
+// cut down by pl.
+func (pl *slimPlan) wholeIndex(parent cc.Type, f *cc.Field) (int, bool) {
+	if f.Name() != "" {
+		i, ok := pl.index[f.Name()]
+		return i, ok
+	}
+	k := 0
+	for j := range numFields(parent) {
+		g := fieldByIndex(parent, j)
+		if g == f {
+			if k < len(pl.anon) {
+				return pl.anon[k], true
+			}
+			return 0, false
+		}
+		if isBTFMember(g) && g.Name() == "" {
+			k++
+		}
+	}
+	return 0, false
 }
 
 // plan is declaration i's slim plan, nil when none is known or it has nothing to cut.
@@ -240,13 +346,30 @@ func (pl *slimPlan) slim(d *ppDecl, need map[string]bool) *slimmed {
 	var b strings.Builder
 	at := 0
 	s := &slimmed{}
-	for j, m := range pl.members {
-		if key[j] == '0' {
-			b.WriteString(d.text[at:m.start])
-			b.WriteString(m.repl)
-			at = m.end
+	for j := 0; j < len(pl.members); {
+		if key[j] == '1' {
+			j++
+			continue
+		}
+		k := j + 1
+		for k < len(pl.members) && key[k] == '0' && pl.members[k].joins {
+			k++
+		}
+		run := pl.members[j:k]
+		from, to := run[0].start, run[len(run)-1].end
+		b.WriteString(d.text[at:from])
+		pad := pl.padding(run, j)
+		b.WriteString(pad)
+		b.WriteString(strings.Repeat("\n", strings.Count(d.text[from:to], "\n")))
+		for _, m := range run {
 			s.cut = append(s.cut, m.names...)
 		}
+		scanIdents(pad, func(s0, e int) {
+			if n := pad[s0:e]; strings.HasPrefix(n, "__corels_pad") {
+				s.cut = append(s.cut, n)
+			}
+		})
+		at, j = to, k
 	}
 	b.WriteString(d.text[at:])
 	s.text = b.String()
@@ -262,11 +385,14 @@ func (pl *slimPlan) slim(d *ppDecl, need map[string]bool) *slimmed {
 // members cut) never reached a member cut. Every name the compile's text and macros spell
 // was in the closure, but cc can still make one by pasting tokens (`p->x ## _field`): then
 // the compile is redone with the records whole. With errors, cc gave no tree: a message
-// about a value of an integer array type, or a pointer to one's elements, may be about a
-// member cut.
+// that names a member cut, or is about a value of an integer array type or a pointer to
+// one's elements (padding), may be about a member cut.
 func slimHolds(ast *cc.AST, err error, mainPath string, cut map[string]bool) bool {
 	if err != nil {
-		return !cutArray.MatchString(err.Error())
+		msg := errorPosition.ReplaceAllString(err.Error(), "")
+		holds := !cutArray.MatchString(msg)
+		scanIdents(msg, func(s, e int) { holds = holds && !cut[msg[s:e]] })
+		return holds
 	}
 	holds := true
 	for l := ast.TranslationUnit; l != nil && holds; l = l.TranslationUnit {
@@ -282,6 +408,9 @@ func slimHolds(ast *cc.AST, err error, mainPath string, cut map[string]bool) boo
 	}
 	return holds
 }
+
+// errorPosition is where an error's line says it is.
+var errorPosition = regexp.MustCompile(`(?m)^[^\n]*?:[0-9]+:[0-9]+: `)
 
 // cutArray is how cc writes the type of a member cut, `[8]long long`, or what it decays
 // to.

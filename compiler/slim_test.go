@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -24,104 +23,287 @@ struct outer {
 	struct other al __attribute__((aligned(16)));
 	char tail;
 };
+struct gaps {
+	char a;
+	/* a comment ends a run */
+	short b;
+	long c;
+	char d;
+	char e[3];
+	int f;
+	char g[];
+};
+union choice { char c; struct other o; long l; int i; };
 `
 
-// TestSlimPlan: which members of a header record a compile can cut, and that the record
-// cut down has the layout of the whole one.
+// TestSlimPlan: which members of a header record a compile can cut, what replaces them,
+// and that the record cut down has the layout of the whole one.
 func TestSlimPlan(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "slim.h"), []byte(slimHeader), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "prog.c")
-	src := "#include \"slim.h\"\nint f(struct outer *o) { return o->x + o->in.a; }\n"
+	src := "#include \"slim.h\"\nint f(struct outer *o, struct gaps *g, union choice *c) { return o->x + o->in.a + g->a + c->i; }\n"
 	c := NewCache()
 	if _, err := c.Compile(context.Background(), Input{Path: path, Source: []byte(src), Flags: &Flags{}}); err != nil {
 		t.Fatal(err)
 	}
 	p := onlyPreamble(t, c)
-	i, ok := p.recordDecl("outer")
-	if !ok {
-		t.Fatal("no declaration of struct outer")
+	if j, ok := p.recordDecl("inner"); !ok || p.plan(j) == nil {
+		t.Errorf("struct inner: no plan")
 	}
-	plan := p.plan(i)
-	if plan == nil {
-		t.Fatal("struct outer has no plan: the compile did not learn it")
-	}
-	var names []string
-	for _, m := range plan.members {
-		names = append(names, strings.Join(m.names, ","))
-	}
-	// Not the pointer, the bit-field, the anonymous union (it holds members of its own)
-	// nor the aligned member.
-	if got := strings.Join(names, " "); got != "in arr,one" {
-		t.Errorf("members to cut: %q, want %q", got, "in arr,one")
-	}
-	if j, ok := p.recordDecl("inner"); !ok || p.plan(j) != nil {
-		t.Errorf("struct inner: a plan, but it has no record member")
-	}
-
 	for _, tc := range []struct {
-		need []string
-		cut  []string // the members' replacements; none: nothing cut
+		tag     string
+		members string // the members the plan can cut; runs joined by '+'
+		need    []string
+		want    string // the record cut down; "": nothing cut
 	}{
-		{nil, []string{"long long in[2];", "long long arr[4]; long long one[2];"}},
-		{[]string{"in"}, []string{"long long arr[4]; long long one[2];"}},
-		{[]string{"one"}, []string{"long long in[2];"}},
-		{[]string{"in", "arr"}, nil},
+		// Not the member beside the bit-field, the bit-field, the anonymous union (it
+		// holds members of its own) nor the aligned member.
+		{"outer", "x+in+arr,one tail", nil, `struct outer {
+	int __corels_pad0_0[2]; long long __corels_pad0_1[8];
+
+
+	struct inner *p;
+	int bf: 3;
+	union { int u1; struct other o; };
+	struct other al __attribute__((aligned(16)));
+	char __corels_pad3_1[1];
+};`},
+		{"outer", "", []string{"in", "tail"}, `struct outer {
+	int __corels_pad0_1[1];
+	struct inner in;
+	long long __corels_pad2_1[6];
+	struct inner *p;
+	int bf: 3;
+	union { int u1; struct other o; };
+	struct other al __attribute__((aligned(16)));
+	char tail;
+};`},
+		{"outer", "", []string{"x", "in", "one", "tail"}, ""},
+		// A comment between members ends a run; the flexible array is kept. The padding
+		// of the run b..f covers 2..24: shorts up to c, the first 8-aligned member.
+		{"gaps", "a b+c+d+e+f", nil, `struct gaps {
+	char __corels_pad0_1[1];
+	/* a comment ends a run */
+	short __corels_pad1_0[3]; long long __corels_pad1_1[2];
+
+
+
+
+	char g[];
+};`},
+		{"gaps", "", []string{"e"}, `struct gaps {
+	char __corels_pad0_1[1];
+	/* a comment ends a run */
+	short __corels_pad1_0[3]; long long __corels_pad1_1[1]; char __corels_pad1_2[1];
+
+
+	char e[3];
+	int __corels_pad5_1[1];
+	char g[];
+};`},
+		{"choice", "c+o+l+i", []string{"o"}, `union choice { char __corels_pad0_0[1]; struct other o; long long __corels_pad2_0[1]; };`},
+		{"inner", "a+b", nil, `struct inner { long long __corels_pad0_1[1]; char __corels_pad0_2[4]; };`},
 	} {
+		i, ok := p.recordDecl(tc.tag)
+		if !ok {
+			t.Fatalf("no declaration of %s", tc.tag)
+		}
+		plan := p.plan(i)
+		if plan == nil {
+			t.Fatalf("%s has no plan", tc.tag)
+		}
+		if tc.members != "" {
+			var b strings.Builder
+			for j, m := range plan.members {
+				if j > 0 && m.joins {
+					b.WriteByte('+')
+				} else if j > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString(strings.Join(m.names, ","))
+			}
+			if got := b.String(); got != tc.members {
+				t.Errorf("%s: members to cut %q, want %q", tc.tag, got, tc.members)
+			}
+		}
 		need := map[string]bool{}
 		for _, n := range tc.need {
 			need[n] = true
 		}
 		s := plan.slim(p.decls[i], need)
-		if tc.cut == nil {
+		if tc.want == "" {
 			if s != nil {
-				t.Errorf("need %v: cut to\n%s\nwant nothing cut", tc.need, s.text)
+				t.Errorf("%s, need %v: cut to\n%s\nwant nothing cut", tc.tag, tc.need, s.text)
 			}
 			continue
 		}
 		if s == nil {
-			t.Errorf("need %v: nothing cut, want %q", tc.need, tc.cut)
+			t.Errorf("%s, need %v: nothing cut", tc.tag, tc.need)
 			continue
 		}
-		for _, r := range tc.cut {
-			if !strings.Contains(s.text, r) {
-				t.Errorf("need %v: %q is not in\n%s", tc.need, r, s.text)
-			}
+		if s.text != tc.want {
+			t.Errorf("%s, need %v: cut to\n%s\nwant\n%s", tc.tag, tc.need, s.text, tc.want)
 		}
 		if strings.Count(s.text, "\n") != strings.Count(p.decls[i].text, "\n") {
-			t.Errorf("need %v: the text has other lines than the record's", tc.need)
+			t.Errorf("%s, need %v: the text has other lines than the record's", tc.tag, tc.need)
 		}
-		sameLayout(t, strings.Replace(slimHeader, p.decls[i].text, s.text, 1))
+		whole := translateRecords(t, slimHeader)
+		slim := translateRecords(t, strings.Replace(slimHeader, p.decls[i].text, s.text, 1))
+		checkSlimLayout(t, tc.tag, plan, whole[tc.tag], slim[tc.tag])
 		if again := plan.slim(p.decls[i], need); again != s {
-			t.Errorf("need %v: not memoized", tc.need)
+			t.Errorf("%s, need %v: not memoized", tc.tag, tc.need)
 		}
 	}
 }
 
-// sameLayout checks that struct outer of header has the size, alignment and member
-// offsets it has in slimHeader.
-func sameLayout(t *testing.T, header string) {
-	t.Helper()
-	layout := func(text string) []int64 {
-		cfg, err := newConfig(&Flags{}, newOverlayFS(nil), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast, err := cc.Translate(cfg, append(baseSources(cfg), cc.Source{Name: "h.c", Value: text + "struct outer v;\n"}))
-		if err != nil {
-			t.Fatalf("%v\n%s", err, text)
-		}
-		typ := ast.Scope.Nodes["v"][0].(*cc.Declarator).Type().(*cc.StructType)
-		out := []int64{typ.Size(), int64(typ.Align())}
-		for j := range typ.NumFields() {
-			out = append(out, typ.FieldByIndex(j).Offset())
-		}
-		return out
+// TestSlimVmlinux cuts every record of vmlinux.h down, once to nothing a compile names
+// and once keeping every other member, and checks each against the whole record.
+func TestSlimVmlinux(t *testing.T) {
+	root := goldenRoot(t)
+	dirs := []string{filepath.Join(root, "testdata", "include")}
+	if host := filepath.Join(root, "build", "host"); fileExists(filepath.Join(host, "vmlinux.h")) {
+		dirs = append(dirs, host)
 	}
-	if whole, cut := layout(slimHeader), layout(header); !slices.Equal(whole, cut) {
-		t.Errorf("size, alignment and offsets %v, want %v", cut, whole)
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			flags, err := ParseFlags([]string{"-D__TARGET_ARCH_x86", "-I", dir}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := "#include \"vmlinux.h\"\n"
+			u, err := prepare(Input{Path: filepath.Join(t.TempDir(), "p.bpf.c"), Source: []byte(text), Flags: flags})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := buildPreamble(u, text, newInterner())
+			if p.err != nil {
+				t.Fatal(p.err)
+			}
+			all := make([]int, len(p.decls))
+			for i := range all {
+				all[i] = i
+			}
+			cfg, err := newConfig(u.flags, u.fsys, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			records := func(cut map[int]*slimmed) (*cc.AST, map[string]cc.Type) {
+				ast, err := cc.Translate(cfg, append(baseSources(cfg), cc.Source{Name: "<preamble>", Value: p.renderDecls(all, cut)}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ast, topRecords(ast)
+			}
+			ast, whole := records(nil)
+			p.learnSlims(ast)
+			for _, keep := range []int{0, 2} {
+				cut := map[int]*slimmed{}
+				for i := range p.decls {
+					pl := p.plan(i)
+					if pl == nil {
+						continue
+					}
+					need := map[string]bool{}
+					for j, m := range pl.members {
+						if keep > 0 && j%keep == 0 {
+							for _, n := range m.names {
+								need[n] = true
+							}
+						}
+					}
+					if s := pl.slim(p.decls[i], need); s != nil {
+						cut[i] = s
+					}
+				}
+				_, slim := records(cut)
+				var before, after int
+				for i, s := range cut {
+					tag := p.decls[i].declares[0]
+					checkSlimLayout(t, tag, p.plan(i), whole[tag], slim[tag])
+					before, after = before+len(p.decls[i].text), after+len(s.text)
+				}
+				if len(cut) < 1000 {
+					t.Errorf("%d records cut down, want the thousands of vmlinux.h", len(cut))
+				}
+				t.Logf("keeping every %d: %d records cut down, %d bytes to %d", keep, len(cut), before, after)
+			}
+		})
+	}
+}
+
+// topRecords are the records an AST defines at file scope, by tag.
+func topRecords(ast *cc.AST) map[string]cc.Type {
+	out := map[string]cc.Type{}
+	for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {
+		ed := l.ExternalDeclaration
+		if ed == nil || ed.Case != cc.ExternalDeclarationDecl || ed.Declaration.Case != cc.DeclarationDecl {
+			continue
+		}
+		for ds := ed.Declaration.DeclarationSpecifiers; ds != nil; ds = ds.DeclarationSpecifiers {
+			if ts := ds.TypeSpecifier; ts != nil && ts.Case == cc.TypeSpecifierStructOrUnion {
+				if s := ts.StructOrUnionSpecifier; s != nil && s.Case == cc.StructOrUnionSpecifierDef && s.Token.Ch == rune(cc.IDENTIFIER) {
+					out[s.Token.SrcStr()] = s.Type()
+				}
+			}
+		}
+	}
+	return out
+}
+
+func translateRecords(t *testing.T, header string) map[string]cc.Type {
+	t.Helper()
+	cfg, err := newConfig(&Flags{}, newOverlayFS(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast, err := cc.Translate(cfg, append(baseSources(cfg), cc.Source{Name: "h.c", Value: header}))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, header)
+	}
+	return topRecords(ast)
+}
+
+// checkSlimLayout checks that the record slim, cut down by plan, has the size and the
+// alignment of whole, and each member it keeps the offset, the bit offset and, mapped by
+// the plan, the BTF index it has in whole.
+func checkSlimLayout(t *testing.T, tag string, plan *slimPlan, whole, slim cc.Type) {
+	t.Helper()
+	if whole == nil || slim == nil {
+		t.Fatalf("%s: not defined", tag)
+	}
+	if whole.Size() != slim.Size() || whole.Align() != slim.Align() {
+		t.Errorf("%s: size %d, alignment %d; whole %d, %d", tag, slim.Size(), slim.Align(), whole.Size(), whole.Align())
+	}
+	var anon []*cc.Field
+	for j := range numFields(whole) {
+		if f := fieldByIndex(whole, j); isBTFMember(f) && f.Name() == "" {
+			anon = append(anon, f)
+		}
+	}
+	k := 0
+	for j := range numFields(slim) {
+		f := fieldByIndex(slim, j)
+		if !isBTFMember(f) || strings.HasPrefix(f.Name(), "__corels_pad") {
+			continue
+		}
+		var w *cc.Field
+		if f.Name() != "" {
+			w = whole.(interface{ FieldByName(string) *cc.Field }).FieldByName(f.Name())
+		} else if k < len(anon) {
+			w, k = anon[k], k+1
+		}
+		if w == nil {
+			t.Errorf("%s: member %q kept is not in the whole record", tag, f.Name())
+			continue
+		}
+		index, ok := plan.wholeIndex(slim, f)
+		if f.Offset() != w.Offset() || bitOffset(slim, f) != bitOffset(whole, w) || !ok || index != btfMemberIndex(whole, w) {
+			t.Errorf("%s.%s: offset %d, bit offset %d, index %d (%v); whole %d, %d, %d", tag, f.Name(),
+				f.Offset(), bitOffset(slim, f), index, ok, w.Offset(), bitOffset(whole, w), btfMemberIndex(whole, w))
+		}
 	}
 }
 
