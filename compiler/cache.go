@@ -550,12 +550,17 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 	learned := slices.Collect(maps.Keys(c.learned[path]))
 	c.mu.Unlock()
 	all := append(names, learned...)
-	pr.picked, pr.reached = p.closure(all)
-	pr.macros = p.renderMacros(pr.reached)
-	pr.m = p.memoizedSource(cfg, src, pr.macros, pr.reached, compiled)
-	pr.macros = pr.m.macros
+	// Memoizing needs only the macros the names reach: declaration texts name none.
+	reach := p.macroReach(all)
+	pr.m = p.memoizedSource(cfg, src, p.renderMacros(reach), reach, compiled)
 	var cut map[int]*slimmed
-	if m := pr.m; m.defs != "" {
+	if m := pr.m; m.defs == "" {
+		pr.picked, pr.reached = p.closure(all)
+		pr.macros = p.renderMacros(pr.reached)
+		if slim {
+			pr.picked, _, cut = p.slimClosure(all, true)
+		}
+	} else {
 		seen := map[string]bool{}
 		list := names[:0:0]
 		add := func(n string) {
@@ -571,8 +576,6 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 		scanIdents(m.defs, func(s, e int) { add(m.defs[s:e]) })
 		pr.picked, pr.reached, cut = p.slimClosure(list, slim)
 		pr.macros = p.renderMacros(pr.reached)
-	} else if slim {
-		pr.picked, _, cut = p.slimClosure(all, true)
 	}
 	if compiled {
 		pr.decls = p.renderDecls(pr.picked, cut)

@@ -229,7 +229,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 			for {
 				name, ok = syntheticName(serial, len(inv.name))
 				serial++
-				if !ok || !table.has(name) && !reached[name] && !used[name] {
+				if !ok || !table.has(name) && !reached[name] && len(p.byName[name]) == 0 && !used[name] {
 					break
 				}
 			}

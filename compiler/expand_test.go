@@ -164,6 +164,11 @@ func memoRenamed(t *testing.T, c *Cache, in Input) string {
 	}
 	picked, reached := p.closure(list)
 	_, macros := p.render(picked, reached)
+	// closureOf gives memoizing the macros the names reach through macros alone: they are
+	// those the names reach through declarations too.
+	if alone := p.renderMacros(p.macroReach(list)); alone != macros {
+		t.Errorf("macros reached through macros alone:\n%s\nthrough declarations too:\n%s", alone, macros)
+	}
 	cfg, err := newConfig(u.flags, u.fsys, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -624,6 +624,33 @@ func hasEllipsis(params []cc.Token) bool {
 	return false
 }
 
+// macroReach is the names that names reach through the macros alone: what closure reaches
+// without following declarations.
+func (p *preamble) macroReach(names []string) map[string]bool {
+	reach := make(map[string]bool, len(names))
+	queue := make([]string, 0, len(names))
+	add := func(n string) {
+		if !reach[n] {
+			reach[n] = true
+			queue = append(queue, n)
+		}
+	}
+	for _, n := range names {
+		add(n)
+	}
+	for len(queue) > 0 {
+		n := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, id := range p.macros[n] {
+			add(id)
+			for _, pasted := range p.pastedFrom(id) {
+				add(pasted)
+			}
+		}
+	}
+	return reach
+}
+
 // closure returns the indices of the declarations that declare any of the names, and of
 // those their declarations need, in translation order; and every name reached, macros
 // included (a macro reaches the identifiers of its replacement list).
