@@ -412,13 +412,13 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	src := append([]byte(nil), u.src...)
 	blank(src, 0, end)
 	mainSrc := mainSource(src)
+	pr := c.closureOf(cfg, u.path, p, mainSrc, list, true, in != nil && !in.wholeRecords)
 	// The whole text's declarations are found on the other core while this compile runs,
 	// once per edit: a compile redone (every signature kept, records whole) has the same
 	// whole text.
 	if in != nil && (in.wholeDecls == nil || in.wholeDecls.p != p) {
-		in.wholeDecls = c.wholeClosure(u, p, in.whole, end)
+		in.wholeDecls = c.wholeFor(u, p, in, end, pr.m)
 	}
-	pr := c.closureOf(cfg, u.path, p, mainSrc, list, true, in != nil && !in.wholeRecords)
 	picked, reached, decls, macros, m := pr.picked, pr.reached, pr.decls, pr.macros, pr.m
 	// Which records the header declarations complete shows in the local types of the
 	// relocations. A compile of one function body (reuse.go) has the declarations its own
@@ -491,6 +491,88 @@ type wholeClosure struct {
 	picked  []int
 	reached map[string]bool
 	err     error
+
+	// What it closed over, in parts, when the text was memoized: the names the edited
+	// body gives (regionNames), those the rest of the text gives, and how many names the
+	// Cache had learned for the file. nil: not known.
+	body, rest map[string]bool
+	learned    int
+}
+
+// regionNames gives add the names that the memoized main file m gives from its bytes
+// from:to to a closure over it (closureOf): its identifiers, and for each renamed
+// invocation among them, those of its expansion's definition, instead of its synthetic
+// name.
+func regionNames(m memoized, from, to int, add func(string)) {
+	text := string(m.src[from:to])
+	scanIdents(text, func(s, e int) {
+		n := text[s:e]
+		def, synthetic := m.expansions[n]
+		if !synthetic {
+			add(n)
+			return
+		}
+		scanIdents(def, func(s, e int) {
+			if d := def[s:e]; m.expansions[d] == "" {
+				add(d)
+			}
+		})
+	})
+}
+
+// verifyWhole, when set (tests), is given each closure wholeFor found from the last
+// edit's and the one found from the whole text.
+var verifyWhole func(kept, whole *wholeClosure)
+
+// wholeFor is the whole text's closure for the compile of the edited body (in), whose
+// own memoized text is one. When the last edit was in the same body (in.lastWhole), the
+// rest of the text gives the closure what it gave then, so the closure is over those
+// names and what the body gives now (found in one, the body's text being the same
+// there); when that is the set of names the last one closed over, it is the last one.
+// Otherwise the whole text is memoized and closed over on the other core.
+func (c *Cache) wholeFor(u *unit, p *preamble, in *reuseInputs, end int, one memoized) *wholeClosure {
+	last := in.lastWhole
+	if last == nil || last.p != p || last.err != nil || last.rest == nil || one.expansions == nil {
+		return c.wholeClosure(u, p, in, end)
+	}
+	c.mu.Lock()
+	learned := slices.Collect(maps.Keys(c.learned[u.path]))
+	c.mu.Unlock()
+	body := map[string]bool{}
+	regionNames(one, in.body.start, in.body.end, func(n string) { body[n] = true })
+	w := &wholeClosure{p: p, done: make(chan struct{}), body: body, rest: last.rest, learned: len(learned)}
+	same := len(learned) == last.learned // learned names are only added
+	for n := range body {
+		same = same && (last.body[n] || last.rest[n])
+	}
+	for n := range last.body {
+		same = same && (body[n] || last.rest[n])
+	}
+	if same {
+		w.picked, w.reached = last.picked, last.reached
+		close(w.done)
+	} else {
+		names := slices.Collect(maps.Keys(last.rest))
+		for n := range body {
+			if !last.rest[n] {
+				names = append(names, n)
+			}
+		}
+		names = append(names, learned...)
+		go func() {
+			defer close(w.done)
+			defer func() {
+				if r := recover(); r != nil { // off the edit's goroutine: a bug must not end the server
+					w.err = fmt.Errorf("internal error finding the declarations: %v", r)
+				}
+			}()
+			w.picked, w.reached = p.closure(names)
+		}()
+	}
+	if verifyWhole != nil {
+		verifyWhole(w.wait(), c.wholeClosure(u, p, in, end).wait())
+	}
+	return w
 }
 
 func (w *wholeClosure) wait() *wholeClosure {
@@ -498,10 +580,11 @@ func (w *wholeClosure) wait() *wholeClosure {
 	return w
 }
 
-// wholeClosure starts finding the whole text's closure. It has a cc.Config of its own:
-// expanding macro invocations runs cc's preprocessor, and a Config is not shared between
-// concurrent runs.
-func (c *Cache) wholeClosure(u *unit, p *preamble, text []byte, end int) *wholeClosure {
+// wholeClosure starts finding the whole text's closure, that of in. It has a cc.Config
+// of its own: expanding macro invocations runs cc's preprocessor, and a Config is not
+// shared between concurrent runs.
+func (c *Cache) wholeClosure(u *unit, p *preamble, in *reuseInputs, end int) *wholeClosure {
+	text := in.whole
 	w := &wholeClosure{p: p, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
@@ -522,6 +605,13 @@ func (c *Cache) wholeClosure(u *unit, p *preamble, text []byte, end int) *wholeC
 		scanIdents(string(whole[end:]), func(s, e int) { names = append(names, string(whole[end+s:end+e])) })
 		pr := c.closureOf(cfg, u.path, p, mainSource(whole), names, false, false)
 		w.picked, w.reached = pr.picked, pr.reached
+		if m := pr.m; m.expansions != nil && in.body.end <= len(whole) {
+			w.body, w.rest, w.learned = map[string]bool{}, map[string]bool{}, pr.learned
+			add := func(n string) { w.rest[n] = true }
+			regionNames(m, 0, in.body.start, add)
+			regionNames(m, in.body.end, len(m.src), add)
+			regionNames(m, in.body.start, in.body.end, func(n string) { w.body[n] = true })
+		}
 	}()
 	return w
 }
@@ -549,6 +639,7 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 	c.mu.Lock()
 	learned := slices.Collect(maps.Keys(c.learned[path]))
 	c.mu.Unlock()
+	pr.learned = len(learned)
 	all := append(names, learned...)
 	// Memoizing needs only the macros the names reach: declaration texts name none.
 	reach := p.macroReach(all)
@@ -597,6 +688,7 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 type prunedText struct {
 	picked        []int           // the declarations
 	reached       map[string]bool // every name reached
+	learned       int             // how many names the Cache had learned for the file
 	decls, macros string          // their texts (decls only when compiled)
 	m             memoized
 	cut           map[string]bool      // the tags of the records cut down (slim.go)

@@ -216,6 +216,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 	names := map[string]string{}      // key → synthetic name
 	var defs strings.Builder
 	used := map[string]bool{}
+	expansions := map[string]string{} // synthetic name → its definition
 	renamed := make([]bool, len(invs))
 	serial := 0
 	for i := range invs {
@@ -238,7 +239,9 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 			}
 			used[name] = true
 			names[key] = name
-			defs.WriteString("#define " + withPlaceholders(name, inv.args) + " " + exps[i].text + "\n")
+			def := "#define " + withPlaceholders(name, inv.args) + " " + exps[i].text + "\n"
+			defs.WriteString(def)
+			expansions[name] = def
 		}
 		if len(out) > 0 && &out[0] == &src[0] {
 			out = append([]byte(nil), src...)
@@ -247,7 +250,7 @@ func (p *preamble) memoizedSource(cfg *cc.Config, src []byte, macros string, rea
 		renamed[i] = true
 		repl[i] = exps[i].text
 	}
-	m = memoized{src: out, macros: macros, defs: defs.String()}
+	m = memoized{src: out, macros: macros, defs: defs.String(), expansions: expansions}
 	if defs.Len() > 0 {
 		m.macros += "#line 1 \"<expansions>\"\n" + m.defs
 	}
@@ -260,6 +263,9 @@ type memoized struct {
 	src    []byte
 	macros string
 	defs   string // the renamed invocations' macros: "" when none was renamed
+	// expansions are defs by synthetic name: the names the renamed invocations got, which
+	// name nothing else.
+	expansions map[string]string
 	// guardFree: the bracket nesting after expansion is known to stay within
 	// maxBracketDepth (nestingBound), so the nesting guard's preprocessing can be skipped.
 	guardFree bool

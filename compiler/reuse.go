@@ -125,6 +125,8 @@ type reuseInputs struct {
 	reach   map[string]bool // the records whose completeness must not change
 
 	wholeDecls   *wholeClosure   // what the whole text reaches of the preamble, set by the compile
+	lastWhole    *wholeClosure   // the last compile's, when it was of the same function and its body's directives are the same
+	body         span            // the edited body, without its braces
 	definedNow   map[string]bool // what the whole text's declarations define, set by the compile
 	cut          map[string]bool // the records the compile had cut down (slim.go), set by it
 	wholeRecords bool            // the compile gets every record whole: cut down, it reached a member cut
@@ -193,6 +195,10 @@ type lastCompile struct {
 	defined map[string]bool // summaries.defined
 	reach   map[string]bool // the records its relocations' local types reach: reachedRecords
 	items   *mainItems      // its items, from the last whole compile; nil: every item is kept
+
+	// A compile of the body of function fn: what the whole text reached (wholeFor).
+	fn    string
+	whole *wholeClosure
 }
 
 // maxLast bounds the files whose last compile a Cache keeps.
@@ -350,6 +356,12 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 		inherited = append(inherited, g.Check)
 	}
 	in := &reuseInputs{whole: u.src, defined: last.defined, reach: reachedRecords(inherited, maps.Clone(last.reach)), fn: f.name, params: f.params, rets: map[string]Provenance{}, callers: map[string][]string{}}
+	in.body = span{items[fItem].bodyStart, items[fItem].bodyEnd}
+	// The whole text outside the body is the last one's: what it gives the whole text's
+	// closure is too, unless a directive in the body changed how its macros expand.
+	if last.fn == f.name && slices.Equal(directives(old[f.body.start:f.body.end]), directives(src[in.body.start:in.body.end])) {
+		in.lastWhole = last.whole
+	}
 	if in.inherited, ok = ed.guards(f.inherited); !ok {
 		return nil, nil, false
 	}
@@ -428,7 +440,7 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 		return nil, nil, false
 	}
 	next = &lastCompile{src: src, p: p, res: res, sums: make([]*funcSummary, len(last.sums)), defined: out.defined,
-		reach: reachedRecords(res.Relocations, nil), items: last.items}
+		reach: reachedRecords(res.Relocations, nil), items: last.items, fn: f.name, whole: in.wholeDecls}
 	reachedExterns(res.Externs, next.reach)
 	for i, s := range last.sums {
 		if s.name == f.name {
@@ -998,4 +1010,24 @@ func fileLevelFacts(res *Result, path string, sums []*funcSummary) bool {
 		}
 	}
 	return false
+}
+
+// directives are the preprocessing directives of a text, in order.
+func directives(b []byte) []string {
+	var out []string
+	lineStart := true
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '\n':
+			lineStart = true
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+		case c == '#' && lineStart:
+			e := directiveEnd(b, i)
+			out = append(out, string(b[i:e]))
+			i = e - 1
+		default:
+			lineStart = false
+		}
+	}
+	return out
 }

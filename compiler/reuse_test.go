@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cilium/ebpf/btf"
@@ -43,6 +44,21 @@ func TestReuseEqualsPruned(t *testing.T) {
 		}
 	}
 	var reused, steps, replayed int64
+	// Each whole-text closure found from the last edit's is checked against the one found
+	// from the whole text (wholeFor).
+	var kept, wrong atomic.Int64
+	verifyWhole = func(w, whole *wholeClosure) {
+		kept.Add(1)
+		if w.err != nil || whole.err != nil {
+			return
+		}
+		if !slices.Equal(w.picked, whole.picked) || w.reached["__COUNTER__"] != whole.reached["__COUNTER__"] {
+			if wrong.Add(1) <= 3 {
+				t.Errorf("a whole-text closure found from the last edit's picks %d declarations, from the whole text %d", len(w.picked), len(whole.picked))
+			}
+		}
+	}
+	defer func() { verifyWhole = nil }()
 	only := os.Getenv("CORELS_REUSE_ONLY") // a program's name: replay it alone
 	for _, p := range progs {
 		if only != "" && p.name != only {
@@ -81,7 +97,10 @@ func TestReuseEqualsPruned(t *testing.T) {
 		steps += int64(len(texts))
 		replayed++
 	}
-	t.Logf("%d programs replayed, %d steps, %d compiles reused", replayed, steps, reused)
+	t.Logf("%d programs replayed, %d steps, %d compiles reused, %d whole-text closures found from the last edit's (%d wrong)", replayed, steps, reused, kept.Load(), wrong.Load())
+	if wrong.Load() > 0 {
+		t.Errorf("%d whole-text closures found from the last edit's differ from the whole text's", wrong.Load())
+	}
 	if steps > 0 && reused == 0 {
 		t.Errorf("no compile reused the last result: the test checks nothing")
 	}
