@@ -473,7 +473,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	}
 	x := newExtractor(ast, u.path, mainSrc, &pragmas, nil)
 	x.reuse, x.summarize = in, true
-	x.records.slims = pr.plans
+	x.records.slims = pr.cut
 	extract(res, x, p.funcs)
 	res.FallbacksUsed = p.fallbacks
 	p.addDefined(res)
@@ -673,10 +673,9 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 	}
 	for i, s := range cut {
 		if pr.cut == nil {
-			pr.cut, pr.cutMembers, pr.plans = map[string]bool{}, map[string]bool{}, map[string]*slimPlan{}
+			pr.cut, pr.cutMembers = map[string]*slimPlan{}, map[string]bool{}
 		}
-		pr.cut[p.decls[i].declares[0]] = true
-		pr.plans[p.decls[i].declares[0]] = p.plan(i)
+		pr.cut[p.decls[i].declares[0]] = p.plan(i)
 		for _, n := range s.cut {
 			pr.cutMembers[n] = true
 		}
@@ -691,9 +690,8 @@ type prunedText struct {
 	learned       int             // how many names the Cache had learned for the file
 	decls, macros string          // their texts (decls only when compiled)
 	m             memoized
-	cut           map[string]bool      // the tags of the records cut down (slim.go)
+	cut           map[string]*slimPlan // the records cut down (slim.go): their plans, by tag
 	cutMembers    map[string]bool      // the names of the members they lost
-	plans         map[string]*slimPlan // the plans they were cut by, by tag
 }
 
 // summaries are what a compile leaves for reusing it (reuse.go).

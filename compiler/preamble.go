@@ -641,14 +641,22 @@ func (p *preamble) macroReach(names []string) map[string]bool {
 	for len(queue) > 0 {
 		n := queue[len(queue)-1]
 		queue = queue[:len(queue)-1]
-		for _, id := range p.macros[n] {
-			add(id)
-			for _, pasted := range p.pastedFrom(id) {
-				add(pasted)
-			}
-		}
+		p.macroNames(n, add)
 	}
 	return reach
+}
+
+// macroNames gives add the names the macro n reaches directly: the identifiers of its
+// replacement list, and the names those can be pasted into. Token pasting makes names no
+// text spells out: libbpf's ___bpf_apply(___bpf_kprobe_args, 2) becomes
+// ___bpf_kprobe_args2, and BPF_FIELD_##info becomes BPF_FIELD_EXISTS.
+func (p *preamble) macroNames(n string, add func(string)) {
+	for _, id := range p.macros[n] {
+		add(id)
+		for _, pasted := range p.pastedFrom(id) {
+			add(pasted)
+		}
+	}
 }
 
 // closure returns the indices of the declarations that declare any of the names, and of
@@ -700,16 +708,7 @@ func (p *preamble) slimClosure(names []string, slim bool) (picked []int, need ma
 		for len(queue) > 0 {
 			n := queue[0]
 			queue = queue[1:]
-			for _, id := range p.macros[n] {
-				add(id)
-				// Token pasting makes names no text spells out: libbpf's
-				// ___bpf_apply(___bpf_kprobe_args, 2) becomes ___bpf_kprobe_args2, and
-				// BPF_FIELD_##info becomes BPF_FIELD_EXISTS. A name from a macro's body
-				// reaches the names it can be pasted into.
-				for _, pasted := range p.pastedFrom(id) {
-					add(pasted)
-				}
-			}
+			p.macroNames(n, add)
 			for _, i := range p.byName[n] {
 				if seen[i] {
 					continue

@@ -124,12 +124,12 @@ type reuseInputs struct {
 	defined map[string]bool // the last compile's summaries.defined
 	reach   map[string]bool // the records whose completeness must not change
 
-	wholeDecls   *wholeClosure   // what the whole text reaches of the preamble, set by the compile
-	lastWhole    *wholeClosure   // the last compile's, when it was of the same function and its body's directives are the same
-	body         span            // the edited body, without its braces
-	definedNow   map[string]bool // what the whole text's declarations define, set by the compile
-	cut          map[string]bool // the records the compile had cut down (slim.go), set by it
-	wholeRecords bool            // the compile gets every record whole: cut down, it reached a member cut
+	wholeDecls   *wholeClosure        // what the whole text reaches of the preamble, set by the compile
+	lastWhole    *wholeClosure        // the last compile's, when it was of the same function and its body's directives are the same
+	body         span                 // the edited body, without its braces
+	definedNow   map[string]bool      // what the whole text's declarations define, set by the compile
+	cut          map[string]*slimPlan // the records the compile had cut down (slim.go), by tag, set by it
+	wholeRecords bool                 // the compile gets every record whole: cut down, it reached a member cut
 	fn           string
 	params       []paramValue
 	inherited    []Guard
@@ -886,7 +886,7 @@ func reachedExterns(externs []Extern, out map[string]bool) {
 // types a compile with all of the file's declarations gives them: the last compile's type
 // of the same root, or their own when every record it reaches is complete exactly when
 // the whole file's declarations (defined) define it, and none was cut down (cut).
-func wholeLocals(cur *Result, fn string, last *Result, defined, cut map[string]bool, headerRecord func(string) bool) bool {
+func wholeLocals(cur *Result, fn string, last *Result, defined map[string]bool, cut map[string]*slimPlan, headerRecord func(string) bool) bool {
 	roots := map[string]btf.Type{}
 	for _, r := range last.Relocations {
 		addRoot(roots, r.Local)
@@ -955,7 +955,7 @@ func rootKey(t btf.Type) string {
 // agrees reports whether every named record t reaches is complete exactly when defined
 // says its definition is there (or, for the main file's own records, always), and whole:
 // not one of the records cut down.
-func agrees(t btf.Type, defined, cut map[string]bool, headerRecord func(string) bool) bool {
+func agrees(t btf.Type, defined map[string]bool, cut map[string]*slimPlan, headerRecord func(string) bool) bool {
 	ok := true
 	seen := map[btf.Type]bool{}
 	var walk func(t btf.Type)
@@ -966,7 +966,7 @@ func agrees(t btf.Type, defined, cut map[string]bool, headerRecord func(string) 
 		seen[t] = true
 		switch v := t.(type) {
 		case *btf.Struct, *btf.Union:
-			if n := t.TypeName(); n != "" && (!defined[n] && headerRecord(n) || cut[n]) {
+			if n := t.TypeName(); n != "" && (!defined[n] && headerRecord(n) || cut[n] != nil) {
 				ok = false
 			}
 		case *btf.Fwd:

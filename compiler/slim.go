@@ -257,8 +257,8 @@ func memberSpan(sd *cc.StructDeclaration, t cc.Type, text string, m *slimMember)
 // padding is what replaces the run of members, the first of which is the plan's member
 // at: integer arrays that cover the bytes the members covered, the first placed where the
 // first member was, and with the largest alignment among them, so that the record keeps
-// its layout and alignment.
-func (pl *slimPlan) padding(run []slimMember, at int) string {
+// its layout and alignment. names are the arrays'.
+func (pl *slimPlan) padding(run []slimMember, at int) (text string, names []string) {
 	lo, hi, first := run[0].lo, run[0].hi, run[0].align
 	align, alignAt := run[0].maxAlign, run[0].maxAt
 	for _, m := range run[1:] {
@@ -267,24 +267,28 @@ func (pl *slimPlan) padding(run []slimMember, at int) string {
 			align, alignAt = m.maxAlign, m.maxAt
 		}
 	}
-	name := func(k int) string { return fmt.Sprintf("__corels_pad%d_%d", at, k) }
+	var parts []string
+	array := func(k int, elem string, n int64) {
+		name := fmt.Sprintf("__corels_pad%d_%d", at, k)
+		parts, names = append(parts, fmt.Sprintf("%s %s[%d];", elem, name, n)), append(names, name)
+	}
 	if pl.union {
-		return fmt.Sprintf("%s %s[%d];", slimElem[align], name(0), (hi+align-1)/align)
+		array(0, slimElem[align], (hi+align-1)/align)
+		return parts[0], names
 	}
 	// In a struct: up to the most aligned member in elements of the first one's
 	// alignment (it sits at a multiple of both), from there in elements of its alignment,
 	// and what is left in chars.
-	var parts []string
 	if alignAt > lo {
-		parts = append(parts, fmt.Sprintf("%s %s[%d];", slimElem[first], name(0), (alignAt-lo)/first))
+		array(0, slimElem[first], (alignAt-lo)/first)
 	}
 	if k := (hi - alignAt) / align; k > 0 {
-		parts = append(parts, fmt.Sprintf("%s %s[%d];", slimElem[align], name(1), k))
+		array(1, slimElem[align], k)
 	}
 	if r := (hi - alignAt) % align; r > 0 {
-		parts = append(parts, fmt.Sprintf("char %s[%d];", name(2), r))
+		array(2, "char", r)
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, " "), names
 }
 
 // wholeIndex is the index in the whole record of f, a member kept of the record parent
@@ -358,17 +362,13 @@ func (pl *slimPlan) slim(d *ppDecl, need map[string]bool) *slimmed {
 		run := pl.members[j:k]
 		from, to := run[0].start, run[len(run)-1].end
 		b.WriteString(d.text[at:from])
-		pad := pl.padding(run, j)
+		pad, padNames := pl.padding(run, j)
 		b.WriteString(pad)
 		b.WriteString(strings.Repeat("\n", strings.Count(d.text[from:to], "\n")))
 		for _, m := range run {
 			s.cut = append(s.cut, m.names...)
 		}
-		scanIdents(pad, func(s0, e int) {
-			if n := pad[s0:e]; strings.HasPrefix(n, "__corels_pad") {
-				s.cut = append(s.cut, n)
-			}
-		})
+		s.cut = append(s.cut, padNames...)
 		at, j = to, k
 	}
 	b.WriteString(d.text[at:])
