@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,29 +25,86 @@ func TestDeclaredFunction(t *testing.T) {
 	}
 }
 
-// The pruned builtin header keeps every line (positions in it do not move), every
-// directive, and exactly the function declarations asked for or named by its macros.
-func TestPrunedBuiltin(t *testing.T) {
-	got := prunedBuiltin(map[string]bool{"__builtin_strlen": true})
-	if a, b := strings.Count(got, "\n"), strings.Count(cc.Builtin, "\n")+1; a != b {
-		t.Fatalf("pruned builtin has %d lines, cc.Builtin %d", a, b)
-	}
+// The pruned builtin header and prelude keep every line's place, every line that does
+// more than define a macro or declare a function, and exactly the definitions and
+// declarations reached, or named by one kept.
+func TestPrunedBase(t *testing.T) {
+	builtin, pre := prunedBase(map[string]bool{"__builtin_strlen": true, "__builtin_bswap16": true, "__builtin_preserve_access_index": true})
+	checkPlaces(t, cc.Builtin, builtin)
+	checkPlaces(t, prelude, pre)
 	for _, want := range []string{
 		"__builtin_strlen(const char *s);",
-		"#define __builtin_offsetof(type, member)",
 		"typedef __SIZE_TYPE__ __predefined_size_t;",
 		"int __predefined_declarator;",
+		"#if sizeof(double) == sizeof(long double)",
+		"__builtin_bswap16 (__UINT16_TYPE__ x);", // named by the prelude's macro
 	} {
-		if !strings.Contains(got, want) {
+		if !strings.Contains(builtin, want) {
 			t.Errorf("pruned builtin lost %q", want)
 		}
 	}
-	if strings.Contains(got, "__builtin_acos(") {
-		t.Error("pruned builtin kept __builtin_acos, which nothing reached")
+	for _, want := range []string{
+		"#define __builtin_bswap16(x)",
+		"#define __corels_folded(e)", // named by it
+		"#define __corels_swab16(v)",
+		"#define __builtin_preserve_access_index(x)",
+		"extern int __corels_preserve_access_index;",
+		"extern int __corels_offsetof;", // named by __corels_folded
+	} {
+		if !strings.Contains(pre, want) {
+			t.Errorf("pruned prelude lost %q", want)
+		}
 	}
-	if directivesOnly(got) != directivesOnly(cc.Builtin+"\n") {
-		t.Error("pruning changed the builtin header's directives")
+	for _, gone := range []string{"__builtin_acos(", "#define __builtin_offsetof", "__builtin_bswap32 ("} {
+		if strings.Contains(builtin, gone) {
+			t.Errorf("pruned builtin kept %q, which nothing reached", gone)
+		}
 	}
+	for _, gone := range []string{"#define __builtin_offsetof", "#undef __builtin_offsetof", "__corels_swab32", "__builtin_memcpy", "__builtin_preserve_field_info"} {
+		if strings.Contains(pre, gone) {
+			t.Errorf("pruned prelude kept %q, which nothing reached", gone)
+		}
+	}
+	all := map[string]bool{}
+	for _, src := range []string{cc.Builtin, prelude} {
+		scanIdents(src, func(s, e int) { all[src[s:e]] = true })
+	}
+	if b, p := prunedBase(all); b != cc.Builtin+"\n" || p != prelude+"\n" {
+		t.Error("with every name reached, the pruned base sources are not the whole ones")
+	}
+}
+
+// checkPlaces checks that each line of pruned is where it is in whole, its #line
+// directives followed, and that pruned is shorter by the runs of lines dropped.
+func checkPlaces(t *testing.T, whole, pruned string) {
+	t.Helper()
+	lines := strings.Split(whole, "\n")
+	next, kept := 1, 0
+	for _, l := range strings.Split(strings.TrimSuffix(pruned, "\n"), "\n") {
+		if n, ok := strings.CutPrefix(l, "#line "); ok {
+			next, _ = strconv.Atoi(n)
+			continue
+		}
+		if next > len(lines) || l != lines[next-1] && l != "" {
+			t.Fatalf("line %d of the pruned text is %q, not %q", next, l, lines[min(next, len(lines))-1])
+		}
+		next++
+		kept++
+	}
+	if kept > len(lines)/2 {
+		t.Errorf("the pruned text has %d lines of the whole's %d: dropped lines are still written", kept, len(lines))
+	}
+}
+
+// directiveLines are the directive lines of src, but #line.
+func directiveLines(src string) string {
+	var out []string
+	for _, l := range strings.Split(directivesOnly(src), "\n") {
+		if l != "" && !strings.HasPrefix(l, "#line ") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func TestDirectivesOnly(t *testing.T) {
@@ -62,9 +120,7 @@ func TestDirectivesOnly(t *testing.T) {
 func TestPrunedPredefined(t *testing.T) {
 	pre := predefinedFor(&Flags{Macros: []Macro{{Name: "__TARGET_ARCH_x86", Value: "1"}, {Name: "UNUSED_D", Value: "2"}, {Name: "__BPF__", Undef: true}}})
 	got := prunedPredefined(pre, map[string]bool{"__BYTE_ORDER__": true, "__TARGET_ARCH_x86": true, "__clang_major__": true})
-	if a, b := strings.Count(got, "\n"), strings.Count(pre, "\n")+1; a != b {
-		t.Fatalf("pruned predefined macros have %d lines, the whole %d", a, b)
-	}
+	checkPlaces(t, pre, got)
 	for _, want := range []string{
 		"#define __BYTE_ORDER__ __ORDER_LITTLE_ENDIAN__",
 		"#define __ORDER_LITTLE_ENDIAN__ 1234", // named by a kept definition
