@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"modernc.org/token"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -783,9 +784,18 @@ func (x *extractor) tokenRange(t cc.Token) (Range, bool) {
 }
 
 func (f *srcFile) tokenRange(t cc.Token) (Range, bool) {
+	s, e, ok := f.tokenOffsets(t, t.Position())
+	if !ok {
+		return Range{}, false
+	}
+	return Range{f.lines.position(f.path, s), f.lines.position(f.path, e)}, true
+}
+
+// tokenOffsets is tokenRange in byte offsets; pos is t's position.
+func (f *srcFile) tokenOffsets(t cc.Token, pos token.Position) (start, end int, ok bool) {
 	b := t.Src()
 	if len(b) == 0 {
-		return Range{}, false
+		return 0, 0, false
 	}
 	if f.base != 0 {
 		p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
@@ -794,19 +804,18 @@ func (f *srcFile) tokenRange(t cc.Token) (Range, bool) {
 			// A token of a macro defined in this file (`#define vm_flags vm_start`) has its
 			// text in the #define and the position of the macro's use, after it: it is not
 			// written where it is used. (A macro argument's text follows the macro's name.)
-			if pos := t.Position(); pos.Filename == f.path && off < pos.Offset {
-				return Range{}, false
+			if pos.Filename == f.path && off < pos.Offset {
+				return 0, 0, false
 			}
-			return Range{f.lines.position(f.path, off), f.lines.position(f.path, off+len(b))}, true
+			return off, off + len(b), true
 		}
-		return Range{}, false
+		return 0, 0, false
 	}
 	// No base: trust positions that match the text.
-	pos := t.Position()
 	if pos.Filename != f.path || pos.Offset+len(b) > len(f.src) || string(f.src[pos.Offset:pos.Offset+len(b)]) != string(b) {
-		return Range{}, false
+		return 0, 0, false
 	}
-	return Range{f.lines.position(f.path, pos.Offset), f.lines.position(f.path, pos.Offset+len(b))}, true
+	return pos.Offset, pos.Offset + len(b), true
 }
 
 // findBase finds the address of the main file's scanned text.
@@ -826,14 +835,20 @@ func (x *extractor) findFileBase(f *srcFile) uintptr {
 		if ed.Position().Filename != f.path {
 			continue
 		}
-		tokens(ed, func(t cc.Token) {
-			b := t.Src()
-			pos := t.Position()
-			if len(b) == 0 || pos.Filename != f.path || pos.Offset+len(b) > len(f.src) || string(f.src[pos.Offset:pos.Offset+len(b)]) != string(b) {
-				return
+		inspect(ed, func(n cc.Node) bool {
+			if seen >= 400 { // one function's body can hold most of the file's tokens
+				return false
 			}
-			votes[uintptr(unsafe.Pointer(unsafe.SliceData(b)))-uintptr(pos.Offset)]++
-			seen++
+			ownTokens(n, func(t cc.Token) {
+				b := t.Src()
+				pos := t.Position()
+				if len(b) == 0 || pos.Filename != f.path || pos.Offset+len(b) > len(f.src) || string(f.src[pos.Offset:pos.Offset+len(b)]) != string(b) {
+					return
+				}
+				votes[uintptr(unsafe.Pointer(unsafe.SliceData(b)))-uintptr(pos.Offset)]++
+				seen++
+			})
+			return true
 		})
 	}
 	var base uintptr

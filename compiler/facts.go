@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"modernc.org/token"
 	"sort"
 
 	"modernc.org/cc/v4"
@@ -324,9 +325,9 @@ func (w *factWalker) extentOf(n cc.Node) (span, bool) {
 		if p.Filename != x.path || p.Offset < 0 || p.Offset >= len(x.src) {
 			return
 		}
-		tr, real, found := x.place(t)
+		ts, te, real, found := x.placeOffsets(t, p)
 		if real {
-			add(tr.Start.Offset, tr.End.Offset)
+			add(ts, te)
 			return
 		}
 		// From a macro: the macro's name, and the argument's own place.
@@ -335,8 +336,8 @@ func (w *factWalker) extentOf(n cc.Node) (span, bool) {
 			e++
 		}
 		add(p.Offset, max(e, p.Offset+1))
-		if found && tr.Start.Offset >= p.Offset {
-			add(tr.Start.Offset, tr.End.Offset)
+		if found && ts >= p.Offset {
+			add(ts, te)
 		}
 	})
 	children(n, func(c cc.Node) {
@@ -344,8 +345,23 @@ func (w *factWalker) extentOf(n cc.Node) (span, bool) {
 			add(c.start, c.end)
 		}
 	})
-	w.extents[n] = sp
+	if memoExtent(n) {
+		w.extents[n] = sp
+	}
 	return sp, ok
+}
+
+// memoExtent: n's extent is remembered. Statements nest, and the guards pass asks for the
+// extents of the statements in each; so do chains of `?:` (`a ? b : c ? d : e`), which nest
+// without brackets. Other expressions are asked for once or, inside brackets, a bounded
+// number of times, and remembering every node of the walk cost more than it saved (half of
+// the fact passes' time on a file of long BPF_CORE_READ chains).
+func memoExtent(n cc.Node) bool {
+	switch n.(type) {
+	case *cc.CompoundStatement, *cc.BlockItem, *cc.Statement, *cc.ConditionalExpression:
+		return true
+	}
+	return false
 }
 
 // place is where token t is written in the main file. real is set when t is written where
@@ -361,11 +377,35 @@ func (x *extractor) place(t cc.Token) (r Range, real, ok bool) {
 	if tr, found := x.tokenRange(t); found {
 		return tr, tr.Start.Offset == p.Offset, true
 	}
-	b := t.Src()
-	if len(b) > 0 && p.Offset >= 0 && p.Offset+len(b) <= len(x.src) && string(x.src[p.Offset:p.Offset+len(b)]) == string(b) {
-		return Range{x.lines.position(x.path, p.Offset), x.lines.position(x.path, p.Offset+len(b))}, true, true
+	if e, ok := x.writtenAt(t, p); ok {
+		return Range{x.lines.position(x.path, p.Offset), x.lines.position(x.path, e)}, true, true
 	}
 	return Range{}, false, false
+}
+
+// placeOffsets is place in byte offsets, for t at position p (t's), when the walk is in
+// the main file (x.cur), as the fact passes are.
+func (x *extractor) placeOffsets(t cc.Token, p token.Position) (start, end int, real, ok bool) {
+	if p.Filename != x.path {
+		return 0, 0, false, false
+	}
+	if s, e, found := x.cur.tokenOffsets(t, p); found {
+		return s, e, s == p.Offset, true
+	}
+	if e, ok := x.writtenAt(t, p); ok {
+		return p.Offset, e, true, true
+	}
+	return 0, 0, false, false
+}
+
+// writtenAt: t's text is in the main file at its position p (cc/v4 copies the first token
+// of each line out of the scanned buffer); end is where it ends there.
+func (x *extractor) writtenAt(t cc.Token, p token.Position) (end int, ok bool) {
+	b := t.Src()
+	if len(b) > 0 && p.Offset >= 0 && p.Offset+len(b) <= len(x.src) && string(x.src[p.Offset:p.Offset+len(b)]) == string(b) {
+		return p.Offset + len(b), true
+	}
+	return 0, false
 }
 
 // faithful is the range of n when n is written, token for token, in the main file: every

@@ -139,6 +139,7 @@ type provWalker struct {
 	params map[*cc.Declarator]*fnInfo
 	locals map[*fnInfo][]*cc.Declarator
 	uses   map[*cc.Declarator][]Range
+	givers map[*fnInfo][]cc.Node // the nodes of each body that give values (scan)
 
 	// One pass's findings.
 	sites     map[slotKey][]provSite
@@ -155,7 +156,7 @@ func (w *factWalker) prov() *provWalker {
 		return w.provs
 	}
 	pw := &provWalker{w: w, vals: map[slotKey]Provenance{}, rets: map[string]Provenance{},
-		params: map[*cc.Declarator]*fnInfo{}, locals: map[*fnInfo][]*cc.Declarator{}, uses: map[*cc.Declarator][]Range{}}
+		params: map[*cc.Declarator]*fnInfo{}, locals: map[*fnInfo][]*cc.Declarator{}, uses: map[*cc.Declarator][]Range{}, givers: map[*fnInfo][]cc.Node{}}
 	w.provs = pw
 	pw.ksyms = pw.findKsyms()
 	for _, fi := range w.order {
@@ -249,7 +250,9 @@ func (pw *provWalker) scan(fi *fnInfo, first bool) {
 			pw.add(slotKey{p, ""}, unknownProv, "")
 		}
 	}
-	inspect(fi.def.CompoundStatement, func(n cc.Node) bool {
+	// The first pass walks the body and keeps the nodes that give values; the others go
+	// through those alone.
+	step := func(n cc.Node) (gives bool) {
 		switch n := n.(type) {
 		case *cc.InitDeclarator:
 			d := n.Declarator
@@ -257,7 +260,7 @@ func (pw *provWalker) scan(fi *fnInfo, first bool) {
 				pw.locals[fi] = append(pw.locals[fi], d)
 			}
 			if d == nil || n.Initializer == nil || !pw.isLocal(d) {
-				return true
+				return false
 			}
 			switch n.Initializer.Case {
 			case cc.InitializerExpr:
@@ -269,19 +272,23 @@ func (pw *provWalker) scan(fi *fnInfo, first bool) {
 					}
 				}
 			}
+			return true
 		case *cc.AssignmentExpression:
 			if n.Case == cc.AssignmentExpressionAssign {
 				if k, ok := pw.localPath(n.UnaryExpression); ok {
 					pw.add(k, pw.eval(n.AssignmentExpression), "")
+					return true
 				}
 			}
 		case *cc.PostfixExpression:
 			if n.Case == cc.PostfixExpressionCall {
 				pw.call(fi, n)
+				return true
 			}
 		case *cc.JumpStatement:
 			if n.Case == cc.JumpStatementReturn && n.ExpressionList != nil {
 				pw.retSites[fi.name] = append(pw.retSites[fi.name], provSite{pw.eval(n.ExpressionList), ""})
+				return true
 			}
 		case *cc.PrimaryExpression:
 			if first && n.Case == cc.PrimaryExpressionIdent {
@@ -292,8 +299,22 @@ func (pw *provWalker) scan(fi *fnInfo, first bool) {
 				}
 			}
 		}
+		return false
+	}
+	if !first {
+		for _, n := range pw.givers[fi] {
+			step(n)
+		}
+		return
+	}
+	var givers []cc.Node
+	inspect(fi.def.CompoundStatement, func(n cc.Node) bool {
+		if step(n) {
+			givers = append(givers, n)
+		}
 		return true
 	})
+	pw.givers[fi] = givers
 }
 
 // programParams: a program's context, or for struct_ops programs written without
