@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
@@ -156,9 +158,11 @@ func benchServer(run serverRun) (*serverResult, error) {
 	defer conn.Close()
 
 	root := uri.File(dir)
-	if _, err := server.Initialize(ctx, &protocol.InitializeParams{RootURI: &root}); err != nil {
+	init, err := server.Initialize(ctx, &protocol.InitializeParams{RootURI: &root})
+	if err != nil {
 		return nil, fmt.Errorf("initialize: %w", err)
 	}
+	incremental := !fullSync && syncsIncrementally(init.Capabilities.TextDocumentSync)
 	if err := server.Initialized(ctx, &protocol.InitializedParams{}); err != nil {
 		return nil, err
 	}
@@ -174,6 +178,7 @@ func benchServer(run serverRun) (*serverResult, error) {
 		return nil, err
 	}
 	r.first = time.Since(start)
+	prev := string(run.src)
 	for i, text := range run.script {
 		v := int32(i + 2)
 		w.mu.Lock()
@@ -182,10 +187,11 @@ func benchServer(run serverRun) (*serverResult, error) {
 		t := time.Now()
 		if err := server.DidChange(ctx, &protocol.DidChangeTextDocumentParams{
 			TextDocument:   protocol.VersionedTextDocumentIdentifier{TextDocumentIdentifier: protocol.TextDocumentIdentifier{URI: doc}, Version: v},
-			ContentChanges: []protocol.TextDocumentContentChangeEvent{&protocol.TextDocumentContentChangeWholeDocument{Text: text}},
+			ContentChanges: []protocol.TextDocumentContentChangeEvent{contentChange(prev, text, incremental)},
 		}); err != nil {
 			return nil, err
 		}
+		prev = text
 		if err := w.wait(v, time.Minute); err != nil {
 			return nil, err
 		}
@@ -198,4 +204,56 @@ func benchServer(run serverRun) (*serverResult, error) {
 	server.Shutdown(ctx)
 	server.Exit(ctx)
 	return r, nil
+}
+
+// fullSync sends every edit as the whole document (-full-sync), as a client of a server
+// that does not sync incrementally must.
+var fullSync bool
+
+// syncsIncrementally reports whether a server takes ranged changes.
+func syncsIncrementally(s protocol.TextDocumentSync) bool {
+	switch s := s.(type) {
+	case *protocol.TextDocumentSyncOptions:
+		return s.Change != nil && *s.Change == protocol.TextDocumentSyncKindIncremental
+	case protocol.TextDocumentSyncKind:
+		return s == protocol.TextDocumentSyncKindIncremental
+	}
+	return false
+}
+
+// contentChange is the change from prev to next as an editor sends it: to a server that
+// syncs incrementally, the one range that differs (between the common prefix and suffix)
+// and its new text; else the whole document.
+func contentChange(prev, next string, incremental bool) protocol.TextDocumentContentChangeEvent {
+	if !incremental {
+		return &protocol.TextDocumentContentChangeWholeDocument{Text: next}
+	}
+	pre := 0
+	for pre < len(prev) && pre < len(next) && prev[pre] == next[pre] {
+		pre++
+	}
+	for pre > 0 && pre < len(prev) && !utf8.RuneStart(prev[pre]) {
+		pre--
+	}
+	suf := 0
+	for suf < len(prev)-pre && suf < len(next)-pre && prev[len(prev)-1-suf] == next[len(next)-1-suf] {
+		suf++
+	}
+	for suf > 0 && !utf8.RuneStart(prev[len(prev)-suf]) {
+		suf--
+	}
+	return &protocol.TextDocumentContentChangePartial{
+		Range: protocol.Range{Start: lspPosition(prev, pre), End: lspPosition(prev, len(prev)-suf)},
+		Text:  next[pre : len(next)-suf],
+	}
+}
+
+// lspPosition is byte offset off of text as an LSP position (UTF-16 columns, the default
+// encoding the bench's client leaves the servers to).
+func lspPosition(text string, off int) protocol.Position {
+	start := strings.LastIndexByte(text[:off], '\n') + 1
+	return protocol.Position{
+		Line:      uint32(strings.Count(text[:start], "\n")),
+		Character: uint32(len(utf16.Encode([]rune(text[start:off])))),
+	}
 }

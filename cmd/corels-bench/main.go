@@ -37,6 +37,7 @@ func main() {
 	writeEdits := flag.String("write-edits", "", "write each table program's edited texts into `DIR` with the clang command that compiles each, and exit")
 	rssFiles := flag.Int("rss-files", 0, "internal: compile this many corpus files and print peak RSS")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the in-process edits to this file (without -table)")
+	flag.BoolVar(&fullSync, "full-sync", false, "send each edit to the servers as the whole document, not as the range that changed (as editors do with servers that sync incrementally, as corels and clangd do)")
 	gcPercent := flag.Int("gcpercent", 400, "GOGC (runtime/debug.SetGCPercent), as corels serve sets it")
 	memLimit := flag.Int("memlimit", 160, "soft memory limit in MiB (runtime/debug.SetMemoryLimit), as corels serve sets it; 0: none")
 	flag.Parse()

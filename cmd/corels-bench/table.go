@@ -192,7 +192,7 @@ func runTable(c tableConfig) {
 	progs, skipped, err := tablePrograms(c.incl, c.selftests, tmp)
 	check(err)
 
-	fmt.Printf("corels-bench -table: %d edits per program, typed alternately before the last function's return and at the top of a function in the middle of the file; latency is didChange → publishDiagnostics of that version\n", c.edits)
+	fmt.Printf("corels-bench -table: %d edits per program, typed alternately before the last function's return and at the top of a function in the middle of the file; latency is didChange (the range that changed, or with -full-sync the whole document) → publishDiagnostics of that version\n", c.edits)
 	if skipped != "" {
 		fmt.Println(skipped)
 	}
