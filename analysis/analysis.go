@@ -126,6 +126,7 @@ type Lens struct {
 // Options configure an analysis.
 type Options struct {
 	Kernels []*btf.Kernel // target kernels; none: no resolution findings
+	Memo    *Memo         // resolutions carried from one analysis of the file to the next; nil: none
 }
 
 // Report is everything known about one version of one file.

@@ -2,9 +2,11 @@ package analysis
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/corels/corels/btf"
 	"github.com/corels/corels/compiler"
@@ -27,6 +29,9 @@ func Analyze(res *compiler.Result, src []byte, opts Options) *Report {
 	sortFindings(rep.Findings)
 	rep.Hints = a.hints()
 	rep.Lenses = a.lenses()
+	if opts.Memo != nil {
+		opts.Memo.keep(maps.Clone(a.memo)) // a clone: hovers go on adding to a.memo
+	}
 	return rep
 }
 
@@ -38,6 +43,8 @@ type analyzer struct {
 	kernels  []*btf.Kernel
 	verdicts [][]btf.Result
 	memo     map[memoKey]btf.Result
+	prev     map[memoKey]btf.Result // the last analysis's (Options.Memo), read only
+	carried  int                    // resolutions taken from prev
 	// kernelNames memoizes kernelType's look-ups by name.
 	kernelNames map[string]bool
 }
@@ -49,8 +56,33 @@ type memoKey struct {
 	kernel *btf.Kernel
 }
 
+// Memo keeps the resolutions of one analysis of a file for the next. A compile that
+// reuses the last one's functions (compiler/reuse.go) keeps their relocations' local types,
+// the same btf.Type values, and what a local type resolves to on a kernel does not change:
+// most relocations of an edit were resolved by the analysis before it. The zero Memo is
+// empty; it is safe for concurrent use.
+type Memo struct {
+	mu   sync.Mutex
+	last map[memoKey]btf.Result // never written once kept
+}
+
+func (m *Memo) keep(last map[memoKey]btf.Result) {
+	m.mu.Lock()
+	m.last = last
+	m.mu.Unlock()
+}
+
+func (m *Memo) get() map[memoKey]btf.Result {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
+}
+
 func newAnalyzer(res *compiler.Result, src []byte, opts Options) *analyzer {
 	a := &analyzer{res: res, src: src, kernels: opts.Kernels, memo: map[memoKey]btf.Result{}}
+	if opts.Memo != nil {
+		a.prev = opts.Memo.get()
+	}
 	a.lines = []int{0}
 	for i, c := range src {
 		if c == '\n' {
@@ -66,7 +98,12 @@ func (a *analyzer) resolve(r compiler.Relocation, k *btf.Kernel) btf.Result {
 	if v, ok := a.memo[key]; ok {
 		return v
 	}
-	v := btf.Resolve(btf.Relocation{Kind: btf.Kind(r.Kind), Local: r.Local, Access: r.Access}, k)
+	v, ok := a.prev[key]
+	if ok {
+		a.carried++
+	} else {
+		v = btf.Resolve(btf.Relocation{Kind: btf.Kind(r.Kind), Local: r.Local, Access: r.Access}, k)
+	}
 	a.memo[key] = v
 	return v
 }

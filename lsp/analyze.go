@@ -45,6 +45,8 @@ type file struct {
 	ready   chan struct{} // closed when last changes (then replaced)
 
 	pubMu sync.Mutex // orders publications
+
+	memo analysis.Memo // the last analysis's resolutions, for the next
 }
 
 // result is the analysis of one version of one file.
@@ -225,7 +227,7 @@ func (s *Server) run(f *file, gen uint64) {
 	s.goSafe("analyze", func() {
 		var r *result
 		defer func() { done <- r }() // nil if analyze panicked (goSafe logs it)
-		r = s.analyze(ctx, doc)
+		r = s.analyze(ctx, doc, &f.memo)
 	})
 	var r *result
 	if s.budget > 0 {
@@ -330,9 +332,9 @@ func (s *Server) partial(f *file, gen uint64, doc *document) {
 	s.publish(f, r)
 }
 
-// analyze runs compiler → btf → analysis on one document version. It never panics: a bug
-// becomes a finding.
-func (s *Server) analyze(ctx context.Context, doc *document) (r *result) {
+// analyze runs compiler → btf → analysis on one document version; memo (nil: none) carries
+// resolutions between the analyses of one file. It never panics: a bug becomes a finding.
+func (s *Server) analyze(ctx context.Context, doc *document, memo *analysis.Memo) (r *result) {
 	start := time.Now()
 	s.mu.Lock()
 	cfg, ks := s.cfg, s.kernels
@@ -413,7 +415,7 @@ func (s *Server) analyze(ctx context.Context, doc *document) (r *result) {
 		return r
 	}
 	r.kernels = kernels
-	r.report, r.hover = analyzeFunc(res, doc.text, analysis.Options{Kernels: kernels})
+	r.report, r.hover = analyzeFunc(res, doc.text, analysis.Options{Kernels: kernels, Memo: memo})
 	return r
 }
 
@@ -590,7 +592,7 @@ func (s *Server) analyzeClosed(ctx context.Context, u uri.URI, path string) (*re
 		return nil, err
 	}
 	doc := &document{uri: u, path: path, lang: "c", text: text}
-	r = s.analyze(ctx, doc)
+	r = s.analyze(ctx, doc, nil)
 	r.diskTime = st.ModTime()
 	if ctx.Err() != nil {
 		return nil, protocol.ErrRequestCancelled
