@@ -9,6 +9,7 @@ require (
 	go.lsp.dev/protocol v1.0.1
 	go.lsp.dev/uri v1.0.1
 	modernc.org/cc/v4 v4.31.0
+	modernc.org/token v1.1.0
 	mvdan.cc/sh/v3 v3.14.1
 )
 
@@ -20,5 +21,4 @@ require (
 	modernc.org/opt v0.2.0 // indirect
 	modernc.org/sortutil v1.2.1 // indirect
 	modernc.org/strutil v1.2.1 // indirect
-	modernc.org/token v1.1.0 // indirect
 )
