@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,11 +30,12 @@ type baseLine struct {
 type baseIndex struct {
 	builtin, prelude []baseLine
 	byName           map[string][]*baseLine
-	always           []string // the identifiers of the lines always kept
+	uses             map[string][]string // what the lines of each name name
+	always           []string            // the identifiers of the lines always kept
 }
 
 var baseLines = sync.OnceValue(func() *baseIndex {
-	x := &baseIndex{byName: map[string][]*baseLine{}}
+	x := &baseIndex{byName: map[string][]*baseLine{}, uses: map[string][]string{}}
 	x.builtin = splitBase(cc.Builtin)
 	x.prelude = splitBase(prelude)
 	for _, lines := range [][]baseLine{x.builtin, x.prelude} {
@@ -44,6 +46,7 @@ var baseLines = sync.OnceValue(func() *baseIndex {
 				continue
 			}
 			x.byName[l.name] = append(x.byName[l.name], l)
+			x.uses[l.name] = append(x.uses[l.name], l.uses...)
 		}
 	}
 	return x
@@ -132,31 +135,13 @@ func declaredFunction(line string) string {
 // (prunedLines).
 func prunedBase(reached map[string]bool) (builtin, prelude string) {
 	x := baseLines()
-	keep := map[string]bool{}
-	var queue []string
-	mark := func(n string) {
-		if !keep[n] {
-			keep[n] = true
-			queue = append(queue, n)
-		}
-	}
+	seeds := slices.Clone(x.always)
 	for n := range x.byName {
 		if reached[n] {
-			mark(n)
+			seeds = append(seeds, n)
 		}
 	}
-	for _, n := range x.always {
-		mark(n)
-	}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, l := range x.byName[n] {
-			for _, u := range l.uses {
-				mark(u)
-			}
-		}
-	}
+	keep := reachNames(seeds, func(n string) []string { return x.uses[n] })
 	write := func(lines []baseLine) string {
 		var w prunedLines
 		for _, l := range lines {
@@ -171,6 +156,29 @@ func prunedBase(reached map[string]bool) (builtin, prelude string) {
 		return w.b.String()
 	}
 	return write(x.builtin), write(x.prelude)
+}
+
+// reachNames is the names seeds reach, each name reaching those uses gives for it.
+func reachNames(seeds []string, uses func(string) []string) map[string]bool {
+	keep := map[string]bool{}
+	queue := make([]string, 0, len(seeds))
+	mark := func(n string) {
+		if !keep[n] {
+			keep[n] = true
+			queue = append(queue, n)
+		}
+	}
+	for _, n := range seeds {
+		mark(n)
+	}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, u := range uses(n) {
+			mark(u)
+		}
+	}
+	return keep
 }
 
 // prunedLines writes a text with some of its lines dropped, keeping the line numbers of
@@ -204,6 +212,48 @@ func (w *prunedLines) keep(text string, n int) {
 func (w *prunedLines) drop() {
 	w.dropped++
 	w.next++
+}
+
+// squeezeBlankLines writes each run of empty lines of src as one #line directive, keeping
+// the line numbers of the rest, #line directives of its own followed. The preamble's
+// declarations keep the lines of the members that slim records cut (slim.go) and of
+// nearby declarations left out as empty lines, ~450 of them in a profiler edit.
+func squeezeBlankLines(src string) string {
+	var w prunedLines
+	w.b.Grow(len(src))
+	lines := strings.Split(src, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1] // src ends with a newline, as each line written does
+	}
+	for _, l := range lines {
+		if l == "" {
+			w.drop()
+			continue
+		}
+		continued := w.cont
+		w.keep(l, 1)
+		if n, ok := lineDirective(l); ok && !continued {
+			w.next = n - 1
+		}
+	}
+	for range w.dropped {
+		w.b.WriteByte('\n')
+	}
+	return w.b.String()
+}
+
+// lineDirective is the line number a `#line N ...` directive gives the line after it.
+func lineDirective(l string) (int, bool) {
+	rest, ok := strings.CutPrefix(l, "#line ")
+	if !ok {
+		return 0, false
+	}
+	end := 0
+	for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
+		end++
+	}
+	n, err := strconv.Atoi(rest[:end])
+	return n, err == nil && (end == len(rest) || rest[end] == ' ')
 }
 
 // directivesOnly blanks every line of C source that is not part of a preprocessor
@@ -309,26 +359,13 @@ var baseNames = sync.OnceValue(func() map[string]bool {
 func prunedPredefined(pre string, reached map[string]bool) string {
 	x := indexPredefined(pre)
 	base := baseNames()
-	keep := map[string]bool{}
-	var queue []string
-	mark := func(n string) {
-		if !keep[n] {
-			keep[n] = true
-			queue = append(queue, n)
-		}
-	}
+	var seeds []string
 	for _, l := range x.lines {
 		if l.name != "" && (reached[l.name] || base[l.name]) {
-			mark(l.name)
+			seeds = append(seeds, l.name)
 		}
 	}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, u := range x.uses[n] {
-			mark(u)
-		}
-	}
+	keep := reachNames(seeds, func(n string) []string { return x.uses[n] })
 	var w prunedLines
 	for _, l := range x.lines {
 		if l.name == "" || keep[l.name] {

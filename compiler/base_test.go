@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -139,4 +140,48 @@ func TestPrunedPredefined(t *testing.T) {
 			t.Errorf("%q kept", gone)
 		}
 	}
+}
+
+// Squeezing the empty lines out of a text keeps every other line's presumed line number
+// (#line directives followed, the file's own and those written for the runs).
+func TestSqueezeBlankLines(t *testing.T) {
+	for _, c := range []struct {
+		name, src string
+		lines     int // of the result
+	}{
+		{"no directives", "a\n\n\n\nb\n\nc\n", 5},
+		{"after a #line", "#line 14 \"v.h\"\nstruct s {\n\tint a;\n\n\n\n\tint b;\n};\n\n\n#line 90 \"v.h\"\nint c;\n", 9},
+		{"a splice before the run", "#define M 1 \\\n\n\n\nint x;\n", 5},
+		{"a #line continued is not one", "#define M \\\n#line 5\n\n\n\nint y;\n", 4},
+		{"trailing empty lines", "a\n\n\n", 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := squeezeBlankLines(c.src)
+			if want, have := presumedLines(c.src), presumedLines(got); !maps.Equal(want, have) {
+				t.Errorf("lines moved:\n%q\n%v\n%q\n%v", c.src, want, got, have)
+			}
+			if n := strings.Count(got, "\n"); n != c.lines {
+				t.Errorf("%d lines, want %d:\n%q", n, c.lines, got)
+			}
+		})
+	}
+}
+
+// presumedLines maps each non-empty line of src that is not a #line directive to its
+// presumed line number.
+func presumedLines(src string) map[string]int {
+	out := map[string]int{}
+	next, cont := 1, false
+	for _, l := range strings.Split(src, "\n") {
+		if n, ok := lineDirective(l); ok && !cont {
+			next = n
+			continue
+		}
+		if l != "" {
+			out[l] = next
+		}
+		cont = strings.HasSuffix(l, "\\")
+		next++
+	}
+	return out
 }

@@ -430,7 +430,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 	}
 	main := cc.Source{Name: u.path, Value: m.src}
 	sources := append(prunedBaseSources(cfg, reached),
-		cc.Source{Name: "<preamble>", Value: decls + macros},
+		cc.Source{Name: "<preamble>", Value: squeezeBlankLines(decls + macros)},
 		main,
 	)
 	var guard []cc.Source
