@@ -29,24 +29,21 @@ type baseLine struct {
 // baseIndex is the lines of cc.Builtin and of the prelude.
 type baseIndex struct {
 	builtin, prelude []baseLine
-	byName           map[string][]*baseLine
-	uses             map[string][]string // what the lines of each name name
+	uses             map[string][]string // each name the lines define or declare: what they name
 	always           []string            // the identifiers of the lines always kept
 }
 
 var baseLines = sync.OnceValue(func() *baseIndex {
-	x := &baseIndex{byName: map[string][]*baseLine{}, uses: map[string][]string{}}
+	x := &baseIndex{uses: map[string][]string{}}
 	x.builtin = splitBase(cc.Builtin)
 	x.prelude = splitBase(prelude)
 	for _, lines := range [][]baseLine{x.builtin, x.prelude} {
-		for i := range lines {
-			l := &lines[i]
+		for _, l := range lines {
 			if l.name == "" {
 				scanIdents(l.text, func(s, e int) { x.always = append(x.always, l.text[s:e]) })
 				continue
 			}
-			x.byName[l.name] = append(x.byName[l.name], l)
-			x.uses[l.name] = append(x.uses[l.name], l.uses...)
+			x.uses[l.name] = append(x.uses[l.name], l.uses...) // the key is set, uses or not
 		}
 	}
 	return x
@@ -136,7 +133,7 @@ func declaredFunction(line string) string {
 func prunedBase(reached map[string]bool) (builtin, prelude string) {
 	x := baseLines()
 	seeds := slices.Clone(x.always)
-	for n := range x.byName {
+	for n := range x.uses {
 		if reached[n] {
 			seeds = append(seeds, n)
 		}
@@ -328,12 +325,8 @@ func indexPredefined(pre string) *predefIndex {
 	for _, l := range strings.Split(pre, "\n") {
 		line := predefLine{text: l}
 		if rest, ok := strings.CutPrefix(l, "#define "); ok {
-			end := 0
-			for end < len(rest) && isIdentByte(rest[end]) {
-				end++
-			}
-			line.name = rest[:end]
-			body := rest[end:]
+			line.name = leadingIdent(rest)
+			body := rest[len(line.name):]
 			scanIdents(body, func(s, e int) { x.uses[line.name] = append(x.uses[line.name], body[s:e]) })
 		}
 		x.lines = append(x.lines, line)

@@ -2,13 +2,13 @@ package compiler
 
 import (
 	"fmt"
-	"modernc.org/token"
 	"path/filepath"
 	"sort"
 	"strings"
 	"unsafe"
 
 	"modernc.org/cc/v4"
+	"modernc.org/token"
 )
 
 // extractor walks the function bodies of the main file and produces the relocation records

@@ -2,10 +2,10 @@ package compiler
 
 import (
 	"fmt"
-	"modernc.org/token"
 	"sort"
 
 	"modernc.org/cc/v4"
+	"modernc.org/token"
 )
 
 // Facts are what the analysis needs from the syntax tree besides the relocations: the
