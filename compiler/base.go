@@ -138,7 +138,7 @@ func prunedBase(reached map[string]bool) (builtin, prelude string) {
 			seeds = append(seeds, n)
 		}
 	}
-	keep := reachNames(seeds, func(n string) []string { return x.uses[n] })
+	keep := reachNames(seeds, namesIn(x.uses))
 	write := func(lines []baseLine) string {
 		var w prunedLines
 		for _, l := range lines {
@@ -155,27 +155,35 @@ func prunedBase(reached map[string]bool) (builtin, prelude string) {
 	return write(x.builtin), write(x.prelude)
 }
 
-// reachNames is the names seeds reach, each name reaching those uses gives for it.
-func reachNames(seeds []string, uses func(string) []string) map[string]bool {
-	keep := map[string]bool{}
+// reachNames is the names seeds reach, edges giving add the names each name reaches
+// directly.
+func reachNames(seeds []string, edges func(n string, add func(string))) map[string]bool {
+	reach := make(map[string]bool, len(seeds))
 	queue := make([]string, 0, len(seeds))
-	mark := func(n string) {
-		if !keep[n] {
-			keep[n] = true
+	add := func(n string) {
+		if !reach[n] {
+			reach[n] = true
 			queue = append(queue, n)
 		}
 	}
 	for _, n := range seeds {
-		mark(n)
+		add(n)
 	}
 	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, u := range uses(n) {
-			mark(u)
+		n := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		edges(n, add)
+	}
+	return reach
+}
+
+// namesIn is the edges of reachNames given by a map.
+func namesIn(uses map[string][]string) func(string, func(string)) {
+	return func(n string, add func(string)) {
+		for _, u := range uses[n] {
+			add(u)
 		}
 	}
-	return keep
 }
 
 // prunedLines writes a text with some of its lines dropped, keeping the line numbers of
@@ -358,7 +366,7 @@ func prunedPredefined(pre string, reached map[string]bool) string {
 			seeds = append(seeds, l.name)
 		}
 	}
-	keep := reachNames(seeds, func(n string) []string { return x.uses[n] })
+	keep := reachNames(seeds, namesIn(x.uses))
 	var w prunedLines
 	for _, l := range x.lines {
 		if l.name == "" || keep[l.name] {

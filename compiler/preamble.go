@@ -627,23 +627,7 @@ func hasEllipsis(params []cc.Token) bool {
 // macroReach is the names that names reach through the macros alone: what closure reaches
 // without following declarations.
 func (p *preamble) macroReach(names []string) map[string]bool {
-	reach := make(map[string]bool, len(names))
-	queue := make([]string, 0, len(names))
-	add := func(n string) {
-		if !reach[n] {
-			reach[n] = true
-			queue = append(queue, n)
-		}
-	}
-	for _, n := range names {
-		add(n)
-	}
-	for len(queue) > 0 {
-		n := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		p.macroNames(n, add)
-	}
-	return reach
+	return reachNames(names, p.macroNames)
 }
 
 // macroNames gives add the names the macro n reaches directly: the identifiers of its
