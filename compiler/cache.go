@@ -166,7 +166,7 @@ func (c *Cache) Compile(ctx context.Context, in Input) (*Result, error) {
 	// A text with errors leaves the last error-free compile in place: the next text is
 	// compared with that one, so typing through a half-written statement still reuses it.
 	if err == nil && first != nil && first.res == res && len(res.Diagnostics) == 0 {
-		first.reach = reachedRecords(res.Relocations, nil)
+		first.reach, first.roots = recordReach{}.reached(res.Relocations)
 		reachedExterns(res.Externs, first.reach)
 		c.remember(u.path, first)
 	}

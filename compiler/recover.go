@@ -213,13 +213,19 @@ func itemAt(items []item, off int) int {
 // column. Preprocessor directives, comments and literals are skipped. An unterminated item
 // runs to the end.
 func topLevelItems(src []byte) []item {
+	return scanItems(src, 0, -1)
+}
+
+// scanItems is topLevelItems from src[from:], where an item starts, stopping after limit
+// items (limit < 0: none).
+func scanItems(src []byte, from, limit int) []item {
 	var out []item
 	cur := item{start: -1, bodyStart: -1, bodyEnd: -1}
 	depth, paren := 0, 0
 	funcLike := false
 	var prev byte // the last significant character
 	lineStart := true
-	for i := 0; i < len(src); i++ {
+	for i := from; i < len(src) && len(out) != limit; i++ {
 		c := src[i]
 		switch {
 		case c == '\n':

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -44,6 +45,92 @@ int half(void) { return
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("items:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// editedItems must give what scanning the edited text whole gives, for edits that keep
+// the items (typed inside a body) and for those that do not (an unbalanced brace or
+// quote, a brace in the first column, an edit across bodies, a directive).
+func TestEditedItems(t *testing.T) {
+	base := `#include <x.h>
+struct s { int a; };
+int f(int x)
+{
+	if (x) { return 1; }
+	return 0;
+}
+#define M(x) x
+int g(void) { return M(2); }
+char LICENSE[] SEC("license") = "GPL";
+int h(void)
+{
+	return 3;
+}
+`
+	at := func(s string) int { return strings.Index(base, s) }
+	edits := []struct {
+		name     string
+		pos, cut int // replace base[pos:pos+cut]
+		text     string
+	}{
+		{"statement typed", at("return 0;"), 0, "x++;\n\t"},
+		{"statement deleted", at("if (x)"), len("if (x) { return 1; }"), ""},
+		{"half-typed call", at("return 0;"), 0, "g(x,"},
+		{"open brace", at("return 0;"), 0, "{ "},
+		{"close brace", at("return 0;"), 0, "} "},
+		{"brace in the first column", at("\treturn 0;"), 1, "}"},
+		{"open quote", at("return 0;"), 0, "\""},
+		{"char literal", at("return 0;"), 0, "'}'; "},
+		{"in the last body", at("return 3;"), len("return 3;"), "return h();"},
+		{"across bodies", at("return 0;"), at("return M(2)") - at("return 0;"), ""},
+		{"in a declaration", at("int a;"), 0, "int b; "},
+		{"directive", at("return 0;"), 0, "#if 0\n"},
+		{"at the end", len(base), 0, "int k;\n"},
+		{"everything", 0, len(base), ""},
+	}
+	check := func(t *testing.T, old, src string) {
+		pre := 0
+		for pre < len(old) && pre < len(src) && old[pre] == src[pre] {
+			pre++
+		}
+		suf := 0
+		for suf < len(old)-pre && suf < len(src)-pre && old[len(old)-1-suf] == src[len(src)-1-suf] {
+			suf++
+		}
+		ed := edit{pre: pre, oldEnd: len(old) - suf, delta: len(src) - len(old)}
+		got := editedItems(topLevelItems([]byte(old)), []byte(src), ed)
+		if want := topLevelItems([]byte(src)); !slices.Equal(got, want) {
+			t.Errorf("edited items %v, want %v", got, want)
+		}
+	}
+	for _, e := range edits {
+		t.Run(e.name, func(t *testing.T) {
+			check(t, base, base[:e.pos]+e.text+base[e.pos+e.cut:])
+		})
+	}
+	// Every edit of the table, typed a character at a time into the corpus programs'
+	// first function body.
+	progs, _ := filepath.Glob("../testdata/*.bpf.c")
+	for _, path := range progs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := string(b)
+		items := topLevelItems(b)
+		for _, it := range items {
+			if it.bodyStart < 0 {
+				continue
+			}
+			t.Run(filepath.Base(path), func(t *testing.T) {
+				for _, e := range edits[:9] {
+					for n := 1; n <= len(e.text); n++ {
+						check(t, old, old[:it.bodyStart]+e.text[:n]+old[it.bodyStart:])
+					}
+				}
+			})
+			break
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/cilium/ebpf/btf"
 )
@@ -195,6 +196,8 @@ type lastCompile struct {
 	defined map[string]bool // summaries.defined
 	reach   map[string]bool // the records its relocations' local types reach: reachedRecords
 	items   *mainItems      // its items, from the last whole compile; nil: every item is kept
+	top     []item          // topLevelItems(src); nil: not scanned yet
+	roots   recordReach     // what reach was found from, by local type
 
 	// A compile of the body of function fn: what the whole text reached (wholeFor).
 	fn    string
@@ -245,7 +248,7 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	if !plainEdit(old, pre, ed.oldEnd) || !plainEdit(src, pre, len(src)-suf) {
 		return nil, nil, false
 	}
-	items := topLevelItems(src)
+	items := editedItems(last.top, src, ed)
 	fItem := -1
 	for i, it := range items {
 		if it.bodyStart >= 0 && it.bodyStart <= pre && len(src)-suf <= it.bodyEnd {
@@ -440,7 +443,8 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 		return nil, nil, false
 	}
 	next = &lastCompile{src: src, p: p, res: res, sums: make([]*funcSummary, len(last.sums)), defined: out.defined,
-		reach: reachedRecords(res.Relocations, nil), items: last.items, fn: f.name, whole: in.wholeDecls}
+		items: last.items, top: items, fn: f.name, whole: in.wholeDecls}
+	next.reach, next.roots = last.roots.reached(res.Relocations)
 	reachedExterns(res.Externs, next.reach)
 	for i, s := range last.sums {
 		if s.name == f.name {
@@ -453,6 +457,38 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	}
 	c.prepareRecovery(u, items[fItem], p)
 	return res, next, true
+}
+
+// editedItems is topLevelItems(src) for the text of an edit of the text whose items were
+// old (nil: not known). When the edit lies inside one function's body and that function,
+// scanned again, ends where it did, shifted, nothing else was read differently: the other
+// items are the old ones, those after the edit shifted. Otherwise src is scanned whole.
+func editedItems(old []item, src []byte, ed edit) []item {
+	k := slices.IndexFunc(old, func(it item) bool {
+		return it.bodyStart >= 0 && it.bodyStart <= ed.pre && ed.oldEnd <= it.bodyEnd
+	})
+	if k < 0 || old[k].start >= len(src) || src[old[k].start] == '#' {
+		return topLevelItems(src) // '#': an item's start only when not first on its line
+	}
+	shift := func(off int) int {
+		if off < 0 {
+			return off
+		}
+		return off + ed.delta
+	}
+	o := old[k]
+	edited := item{start: o.start, end: shift(o.end), bodyStart: o.bodyStart, bodyEnd: shift(o.bodyEnd)}
+	if again := scanItems(src, o.start, 1); len(again) != 1 || again[0] != edited {
+		return topLevelItems(src)
+	}
+	out := make([]item, len(old))
+	copy(out, old[:k])
+	out[k] = edited
+	for i := k + 1; i < len(old); i++ {
+		it := old[i]
+		out[i] = item{start: shift(it.start), end: shift(it.end), bodyStart: shift(it.bodyStart), bodyEnd: shift(it.bodyEnd)}
+	}
+	return out
 }
 
 // plainEdit reports whether replacing src[start:end] cannot change how the rest of the
@@ -800,6 +836,56 @@ func merged[T any](s splicer, last, cur []T, place func(*T) (fn, file string, of
 		out = append(out, it.v)
 	}
 	return out
+}
+
+// recordReach is, by local type, the records and enums it reaches. A reused compile keeps
+// the other functions' relocations with their local types (the same values): only the
+// edited function's new ones are walked. Roots reaching the same names share one list,
+// added once: the local types of one root made by successive compiles are distinct values.
+type recordReach struct {
+	byType map[btf.Type]*reachList
+	lists  map[string]*reachList // by its names, sorted and joined
+}
+
+type reachList struct {
+	key   string // names joined
+	names []string
+}
+
+// reached is reachedRecords of relocs, with what was found for the next.
+func (m recordReach) reached(relocs []Relocation) (map[string]bool, recordReach) {
+	out, next := map[string]bool{}, recordReach{byType: map[btf.Type]*reachList{}, lists: map[string]*reachList{}}
+	added := map[*reachList]bool{}
+	root := func(t btf.Type) {
+		if _, done := next.byType[t]; done || t == nil {
+			return
+		}
+		l := m.byType[t]
+		if l == nil {
+			names := slices.Sorted(maps.Keys(reachedRecords([]Relocation{{Local: t}}, nil)))
+			key := strings.Join(names, " ")
+			if l = next.lists[key]; l == nil {
+				if l = m.lists[key]; l == nil {
+					l = &reachList{key, names}
+				}
+			}
+		}
+		next.byType[t] = l
+		next.lists[l.key] = l
+		if !added[l] {
+			added[l] = true
+			for _, n := range l.names {
+				out[n] = true
+			}
+		}
+	}
+	for _, r := range relocs {
+		root(r.Local)
+		for _, g := range r.Guards {
+			root(g.Check.Local)
+		}
+	}
+	return out, next
 }
 
 // reachedRecords adds to out (made when nil) the names of the records and enums the local
