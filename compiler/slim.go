@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
@@ -16,7 +17,9 @@ import (
 // that reads task_struct's pid pulls in its ~250 members, and through them sched_entity,
 // thread_struct, fpu and more, some 20 KB of vmlinux.h that nothing it writes can reach. Each
 // run of consecutive members none of whose names the compile names becomes padding: at most
-// three integer arrays covering the same bytes with the same alignment. The members kept
+// three integer arrays covering the same bytes with the same alignment. Runs of bit-fields
+// (task_struct's flags, vmlinux.h's `long: 64;` before a cache-line aligned member) count
+// as one member each. The members kept
 // have the offsets, and the record the size and alignment, of the whole record, and the
 // members cut no longer need their types. A member is only reached through its name (p->m,
 // .m =, offsetof), and every name the compile could name — the text's, its macros', the
@@ -49,7 +52,8 @@ type slimPlan struct {
 }
 
 // slimMember is a member declaration that can be cut: every declarator names a member
-// that is not a bit-field, with a size and an alignment padding can have.
+// that is not a bit-field, with a size and an alignment padding can have; or a run of
+// declarations of bit-fields only (bitfieldRuns).
 type slimMember struct {
 	start, end int      // the declaration in the record's text, its ';' included
 	names      []string // the names its declarators declare
@@ -58,6 +62,8 @@ type slimMember struct {
 	align      int64    // the first declarator's alignment
 	maxAlign   int64    // the largest alignment of its declarators
 	maxAt      int64    // the offset of the first declarator with maxAlign
+	bits       bool     // a run of bit-fields: kept, it keeps the members beside it
+	decl       int      // its index among the record's member declarations, runs as one
 }
 
 // slimmed is a record's text with some members cut, and the names that text needs.
@@ -156,16 +162,13 @@ func (p *preamble) planSlim(i int, s *cc.StructOrUnionSpecifier) *slimPlan {
 		}
 		return off
 	}
-	type decl struct {
-		m             slimMember
-		cut, bitfield bool
-	}
-	var decls []decl
+	var decls []memberDecl
 	prevEnd := -1
+	field := 0
 	for l := s.StructDeclarationList; l != nil; l = l.StructDeclarationList {
 		sd := l.StructDeclaration
 		if sd == nil || sd.Case != cc.StructDeclarationDecl {
-			decls = append(decls, decl{}) // a static assertion: a run ends there
+			decls = append(decls, memberDecl{field: field}) // a static assertion: a run ends there
 			prevEnd = -1
 			continue
 		}
@@ -179,14 +182,26 @@ func (p *preamble) planSlim(i int, s *cc.StructOrUnionSpecifier) *slimPlan {
 		if start < 0 || semi < start || start < prevEnd {
 			return noPlan // the text is not where cc saw it: cut nothing
 		}
-		dc := decl{m: slimMember{start: start, end: semi + 1}}
+		dc := memberDecl{m: slimMember{start: start, end: semi + 1}, field: field, fields: 1, bitsOnly: sd.StructDeclaratorList != nil}
 		dc.m.joins = prevEnd >= 0 && strings.TrimSpace(d.text[prevEnd:start]) == ""
 		prevEnd = semi + 1
 		dc.cut, dc.bitfield = memberSpan(sd, t, d.text[start:semi+1], &dc.m)
+		if sd.StructDeclaratorList != nil {
+			dc.fields = 0
+			for dl := sd.StructDeclaratorList; dl != nil; dl = dl.StructDeclaratorList {
+				dc.fields++
+				dc.bitsOnly = dc.bitsOnly && dl.StructDeclarator != nil && dl.StructDeclarator.Case == cc.StructDeclaratorBitField
+			}
+		}
+		field += dc.fields
 		decls = append(decls, dc)
 	}
+	if !plan.union && field == numFields(t) {
+		decls = bitfieldRuns(decls, t)
+	}
 	// Where cc puts a bit-field depends on the member before it, not only on where that
-	// member ends: the members beside a bit-field are kept as they are.
+	// member ends: the members beside a bit-field are kept as they are (and those beside
+	// a run of bit-fields that can be cut, when it is kept: slim).
 	for j, dc := range decls {
 		if dc.bitfield {
 			if j > 0 {
@@ -200,6 +215,7 @@ func (p *preamble) planSlim(i int, s *cc.StructOrUnionSpecifier) *slimPlan {
 	for j, dc := range decls {
 		if dc.cut {
 			dc.m.joins = dc.m.joins && j > 0 && decls[j-1].cut
+			dc.m.decl = j
 			plan.members = append(plan.members, dc.m)
 		}
 	}
@@ -207,6 +223,83 @@ func (p *preamble) planSlim(i int, s *cc.StructOrUnionSpecifier) *slimPlan {
 		return noPlan
 	}
 	return plan
+}
+
+// memberDecl is one member declaration of a record being planned.
+type memberDecl struct {
+	m             slimMember
+	cut, bitfield bool
+	bitsOnly      bool // every declarator is a bit-field
+	field, fields int  // its first field's index in the record, and how many it declares
+}
+
+// bitfieldRuns makes each run of declarations of bit-fields only (named or not: vmlinux.h
+// pads with `long: 64;`) one member that can be cut, when char padding can stand for it:
+// from where the field before it ends to where the field after it starts (or the record
+// ends), cc places the fields around it where it did. Its fields must not be what aligns
+// the record: the other fields' alignment must be at least theirs.
+func bitfieldRuns(decls []memberDecl, t cc.Type) []memberDecl {
+	n := numFields(t)
+	var align int64 // the non-bit-fields'
+	for j := range n {
+		if f := fieldByIndex(t, j); !f.IsBitfield() {
+			align = max(align, int64(f.Type().Align()))
+		}
+	}
+	out := decls[:0:0]
+	for j := 0; j < len(decls); {
+		k := j
+		for k < len(decls) && decls[k].bitsOnly {
+			k++
+		}
+		if k == j {
+			out = append(out, decls[j])
+			j++
+			continue
+		}
+		if run, ok := bitfieldRun(decls[j:k], t, n, align); ok {
+			out = append(out, run)
+		} else {
+			out = append(out, decls[j:k]...)
+		}
+		j = k
+	}
+	return out
+}
+
+// bitfieldRun is the member standing for the declarations run, all of bit-fields.
+func bitfieldRun(run []memberDecl, t cc.Type, n int, align int64) (memberDecl, bool) {
+	first, last := run[0].field, run[len(run)-1].field+run[len(run)-1].fields-1
+	m := slimMember{start: run[0].m.start, end: run[len(run)-1].m.end, joins: run[0].m.joins, align: 1, maxAlign: 1, bits: true}
+	if first > 0 {
+		f := fieldByIndex(t, first-1)
+		if f.IsBitfield() || f.Type().Size() < 0 {
+			return memberDecl{}, false
+		}
+		m.lo = f.Offset() + f.Type().Size()
+	}
+	m.hi = t.Size()
+	if last+1 < n {
+		f := fieldByIndex(t, last+1)
+		if f.IsBitfield() {
+			return memberDecl{}, false
+		}
+		m.hi = f.Offset()
+	}
+	if m.hi <= m.lo {
+		return memberDecl{}, false
+	}
+	m.maxAt = m.lo
+	for j := first; j <= last; j++ {
+		f := fieldByIndex(t, j)
+		if !f.IsBitfield() || int64(f.Type().Align()) > align {
+			return memberDecl{}, false
+		}
+		if name := f.Name(); name != "" {
+			m.names = append(m.names, name)
+		}
+	}
+	return memberDecl{m: m, cut: true}, true
 }
 
 // memberSpan fills in m for the member declaration sd of record t (text: its text) and
@@ -326,20 +419,28 @@ func (p *preamble) plan(i int) *slimPlan {
 // slim is record declaration i with the members none of whose names are in need cut; nil
 // when it keeps them all.
 func (pl *slimPlan) slim(d *ppDecl, need map[string]bool) *slimmed {
-	var key []byte
-	cut := false
-	for _, m := range pl.members {
-		named := false
+	key := make([]byte, len(pl.members))
+	for j, m := range pl.members {
+		key[j] = '0'
 		for _, n := range m.names {
-			named = named || need[n]
-		}
-		if named {
-			key = append(key, '1')
-		} else {
-			key, cut = append(key, '0'), true
+			if need[n] {
+				key[j] = '1'
+			}
 		}
 	}
-	if !cut {
+	// A run of bit-fields kept keeps the members beside it (see planSlim).
+	for j, m := range pl.members {
+		if !m.bits || key[j] == '0' {
+			continue
+		}
+		if j > 0 && pl.members[j-1].decl == m.decl-1 {
+			key[j-1] = '1'
+		}
+		if j+1 < len(pl.members) && pl.members[j+1].decl == m.decl+1 {
+			key[j+1] = '1'
+		}
+	}
+	if !bytes.Contains(key, []byte{'0'}) {
 		return nil
 	}
 	pl.mu.Lock()

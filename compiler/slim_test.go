@@ -59,9 +59,40 @@ func TestSlimPlan(t *testing.T) {
 		need    []string
 		want    string // the record cut down; "": nothing cut
 	}{
-		// Not the member beside the bit-field, the bit-field, the anonymous union (it
-		// holds members of its own) nor the aligned member.
-		{"outer", "x+in+arr,one tail", nil, `struct outer {
+		// Not the anonymous union (it holds members of its own) nor the aligned member.
+		// The bit-field is cut as a run of its own, to where the union starts.
+		{"outer", "x+in+arr,one+p+bf tail", nil, `struct outer {
+	int __corels_pad0_0[2]; long long __corels_pad0_1[9]; char __corels_pad0_2[4];
+
+
+
+
+	union { int u1; struct other o; };
+	struct other al __attribute__((aligned(16)));
+	char __corels_pad5_1[1];
+};`},
+		{"outer", "", []string{"in", "tail"}, `struct outer {
+	int __corels_pad0_1[1];
+	struct inner in;
+	long long __corels_pad2_1[7]; char __corels_pad2_2[4];
+
+
+	union { int u1; struct other o; };
+	struct other al __attribute__((aligned(16)));
+	char tail;
+};`},
+		{"outer", "", []string{"x", "in", "one", "tail"}, `struct outer {
+	int x;
+	struct inner in;
+	struct inner arr[2], one;
+	long long __corels_pad3_1[1]; char __corels_pad3_2[4];
+
+	union { int u1; struct other o; };
+	struct other al __attribute__((aligned(16)));
+	char tail;
+};`},
+		// A bit-field kept keeps the member before it.
+		{"outer", "", []string{"bf"}, `struct outer {
 	int __corels_pad0_0[2]; long long __corels_pad0_1[8];
 
 
@@ -69,19 +100,9 @@ func TestSlimPlan(t *testing.T) {
 	int bf: 3;
 	union { int u1; struct other o; };
 	struct other al __attribute__((aligned(16)));
-	char __corels_pad3_1[1];
+	char __corels_pad5_1[1];
 };`},
-		{"outer", "", []string{"in", "tail"}, `struct outer {
-	int __corels_pad0_1[1];
-	struct inner in;
-	long long __corels_pad2_1[6];
-	struct inner *p;
-	int bf: 3;
-	union { int u1; struct other o; };
-	struct other al __attribute__((aligned(16)));
-	char tail;
-};`},
-		{"outer", "", []string{"x", "in", "one", "tail"}, ""},
+		{"outer", "", []string{"x", "in", "one", "bf", "tail"}, ""},
 		// A comment between members ends a run; the flexible array is kept. The padding
 		// of the run b..f covers 2..24: shorts up to c, the first 8-aligned member.
 		{"gaps", "a b+c+d+e+f", nil, `struct gaps {
