@@ -438,7 +438,7 @@ func (c *Cache) compilePruned(u *unit, p *preamble, end int, names map[string]bo
 		guard = guardSources(sources[0].Value.(string), macros, main)
 	}
 	ast, err := translate(cfg, sources, guard)
-	if len(pr.cut) > 0 && !slimHolds(ast, err, u.path, pr.cutMembers) {
+	if len(pr.cut) > 0 && !slimHolds(ast, err, u.path, pr.cutMembers) || err != nil && mentionsDropped(err, pr.dropped) {
 		in.wholeRecords = true // and for the rest of this edit
 		return c.compilePruned(u, p, end, names, in)
 	}
@@ -645,11 +645,19 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 	reach := p.macroReach(all)
 	pr.m = p.memoizedSource(cfg, src, p.renderMacros(reach), reach, compiled)
 	var cut map[int]*slimmed
+	// A compile of one function tells tags from ordinary names (tags.go).
+	var bare map[string]bool
+	if slim {
+		bare = p.bareNames(pr.m, learned)
+	}
 	if m := pr.m; m.defs == "" {
 		pr.picked, pr.reached = p.closure(all)
 		pr.macros = p.renderMacros(pr.reached)
 		if slim {
-			pr.picked, _, cut = p.slimClosure(all, true)
+			if p.reachesTagMaker(pr.reached) {
+				bare = nil
+			}
+			pr.picked, _, cut, pr.dropped = p.slimClosure(all, true, bare)
 		}
 	} else {
 		seen := map[string]bool{}
@@ -665,7 +673,10 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 		}
 		scanIdents(string(m.src), func(s, e int) { add(string(m.src[s:e])) })
 		scanIdents(m.defs, func(s, e int) { add(m.defs[s:e]) })
-		pr.picked, pr.reached, cut = p.slimClosure(list, slim)
+		pr.picked, pr.reached, cut, pr.dropped = p.slimClosure(list, slim, bare)
+		if len(pr.dropped) > 0 && p.reachesTagMaker(pr.reached) {
+			pr.picked, pr.reached, cut, pr.dropped = p.slimClosure(list, slim, nil)
+		}
 		pr.macros = p.renderMacros(pr.reached)
 	}
 	if compiled {
@@ -692,6 +703,7 @@ type prunedText struct {
 	m             memoized
 	cut           map[string]*slimPlan // the records cut down (slim.go): their plans, by tag
 	cutMembers    map[string]bool      // the names of the members they lost
+	dropped       map[string]bool      // the bare names whose tags were left out (tags.go)
 }
 
 // summaries are what a compile leaves for reusing it (reuse.go).

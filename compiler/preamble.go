@@ -94,6 +94,8 @@ type preamble struct {
 	baseDefs     map[string][]macroDef
 	ptrMembers   sync.Map // decl index → pointerMembers
 	slims        sync.Map // decl index → *slimPlan, learned from compiles (slim.go)
+	tagMakers    sync.Map // macro name → whether it may make tags (tags.go)
+	declTagUses  sync.Map // declaration index → the names its text writes as tags (tags.go)
 }
 
 type fileStamp struct {
@@ -647,31 +649,57 @@ func (p *preamble) macroNames(n string, add func(string)) {
 // those their declarations need, in translation order; and every name reached, macros
 // included (a macro reaches the identifiers of its replacement list).
 func (p *preamble) closure(names []string) ([]int, map[string]bool) {
-	picked, need, _ := p.slimClosure(names, false)
+	picked, need, _, _ := p.slimClosure(names, false, nil)
 	return picked, need
 }
 
 // slimClosure is closure; with slim, the records with a slim plan are cut down to the
 // members the names reached can name (slim.go), and what only their cut members need is
 // not reached. cut holds their texts.
-func (p *preamble) slimClosure(names []string, slim bool) (picked []int, need map[string]bool, cut map[int]*slimmed) {
+//
+// With bare (the main file's names it never writes as a tag: bareNames), tags and
+// ordinary names are told apart (tags.go): a name reached only as an ordinary one — bare,
+// or written in a declaration other than after struct, union or enum — does not reach
+// the declarations that declare it only as a tag. dropped are the names whose tag
+// declarations were left out.
+func (p *preamble) slimClosure(names []string, slim bool, bare map[string]bool) (picked []int, need map[string]bool, cut map[int]*slimmed, dropped map[string]bool) {
 	need = map[string]bool{}
+	held := map[string]bool{} // names reached only as ordinary ones
 	var queue []string
 	add := func(n string) {
-		if !need[n] {
+		if !need[n] || held[n] {
 			need[n] = true
+			delete(held, n)
+			queue = append(queue, n)
+		}
+	}
+	addOrdinary := func(n string) {
+		if !need[n] {
+			need[n], held[n] = true, true
 			queue = append(queue, n)
 		}
 	}
 	accessed := make(map[string]bool, len(names))
 	for _, n := range names {
 		accessed[n] = true
-		add(n)
+		if bare[n] {
+			addOrdinary(n)
+		} else {
+			add(n)
+		}
 	}
 	seen := map[int]bool{}
-	follow := func(i int, refs []string) {
+	follow := func(i int, refs []string, tags func() map[string]bool) {
+		var tagged map[string]bool
+		if bare != nil {
+			tagged = tags()
+		}
 		for _, r := range refs {
-			add(r)
+			if bare != nil && !tagged[r] {
+				addOrdinary(r)
+			} else {
+				add(r)
+			}
 		}
 		// A member the file names, declared `struct T *m`, is likely dereferenced
 		// (`BPF_CORE_READ(task, nsproxy, cgroup_ns, ...)`): T must be complete. Without
@@ -694,7 +722,7 @@ func (p *preamble) slimClosure(names []string, slim bool) (picked []int, need ma
 			queue = queue[1:]
 			p.macroNames(n, add)
 			for _, i := range p.byName[n] {
-				if seen[i] {
+				if seen[i] || held[n] && p.declaresTagOnly(i, n) {
 					continue
 				}
 				seen[i] = true
@@ -702,30 +730,30 @@ func (p *preamble) slimClosure(names []string, slim bool) (picked []int, need ma
 					waiting = append(waiting, i)
 					continue
 				}
-				follow(i, p.decls[i].refs)
+				follow(i, p.decls[i].refs, func() map[string]bool { return p.declTags(i) })
 			}
 		}
 		for _, i := range waiting {
 			s := p.plan(i).slim(p.decls[i], need)
 			if s == nil {
-				follow(i, p.decls[i].refs)
+				follow(i, p.decls[i].refs, func() map[string]bool { return p.declTags(i) })
 				continue
 			}
 			if cut == nil {
 				cut = map[int]*slimmed{}
 			}
 			cut[i] = s
-			follow(i, s.refs)
+			follow(i, s.refs, s.tagUses)
 		}
 		waiting = waiting[:0]
 		for i, s := range cut {
 			if again := p.plan(i).slim(p.decls[i], need); again != s {
 				if again == nil {
 					delete(cut, i)
-					follow(i, p.decls[i].refs)
+					follow(i, p.decls[i].refs, func() map[string]bool { return p.declTags(i) })
 				} else {
 					cut[i] = again
-					follow(i, again.refs)
+					follow(i, again.refs, again.tagUses)
 				}
 			}
 		}
@@ -738,7 +766,17 @@ func (p *preamble) slimClosure(names []string, slim bool) (picked []int, need ma
 		picked = append(picked, i)
 	}
 	sort.Ints(picked)
-	return picked, need, cut
+	for n := range held {
+		for _, i := range p.byName[n] {
+			if !seen[i] {
+				if dropped == nil {
+					dropped = map[string]bool{}
+				}
+				dropped[n] = true
+			}
+		}
+	}
+	return picked, need, cut, dropped
 }
 
 var pointerMember = regexp.MustCompile(`\b(?:struct|union)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(?:const\s*|volatile\s*)*\*[\s*]*(?:const\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*[;,\[]`)

@@ -71,6 +71,15 @@ type slimmed struct {
 	text string
 	refs []string
 	cut  []string // the names of the members cut, and of the padding
+
+	tagsOnce sync.Once
+	tags     map[string]bool // tagUses of text
+}
+
+// tagUses is tagUses of the text, found once.
+func (s *slimmed) tagUses() map[string]bool {
+	s.tagsOnce.Do(func() { s.tags = tagUses(s.text, nil) })
+	return s.tags
 }
 
 // noPlan marks a record learned to have nothing to cut.
