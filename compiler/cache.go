@@ -686,7 +686,11 @@ func (c *Cache) closureOf(cfg *cc.Config, path string, p *preamble, src []byte, 
 		if pr.cut == nil {
 			pr.cut, pr.cutMembers = map[string]*slimPlan{}, map[string]bool{}
 		}
-		pr.cut[p.decls[i].declares[0]] = p.plan(i)
+		pl := p.plan(i)
+		if pl == nil {
+			pl = cutEnum
+		}
+		pr.cut[p.decls[i].declares[0]] = pl
 		for _, n := range s.cut {
 			pr.cutMembers[n] = true
 		}

@@ -829,17 +829,22 @@ func (x *extractor) findBase() {
 // so the address that most tokens agree on wins.
 func (x *extractor) findFileBase(f *srcFile) uintptr {
 	votes := map[uintptr]int{}
-	seen := 0
-	for l := x.ast.TranslationUnit; l != nil && seen < 400; l = l.TranslationUnit {
+	// One function's body can hold most of the file's tokens, most of them from macros
+	// (test_core_reloc_kernel.c's BPF_CORE_READ chains): the vote stops at 400 of the
+	// file's tokens or 4000 tokens looked at.
+	seen, looked := 0, 0
+	enough := func() bool { return seen >= 400 || looked >= 4000 }
+	for l := x.ast.TranslationUnit; l != nil && !enough(); l = l.TranslationUnit {
 		ed := l.ExternalDeclaration
 		if ed.Position().Filename != f.path {
 			continue
 		}
 		inspect(ed, func(n cc.Node) bool {
-			if seen >= 400 { // one function's body can hold most of the file's tokens
+			if enough() {
 				return false
 			}
 			ownTokens(n, func(t cc.Token) {
+				looked++
 				b := t.Src()
 				pos := t.Position()
 				if len(b) == 0 || pos.Filename != f.path || pos.Offset+len(b) > len(f.src) || string(f.src[pos.Offset:pos.Offset+len(b)]) != string(b) {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -96,6 +97,7 @@ type preamble struct {
 	slims        sync.Map // decl index → *slimPlan, learned from compiles (slim.go)
 	tagMakers    sync.Map // macro name → whether it may make tags (tags.go)
 	declTagUses  sync.Map // declaration index → the names its text writes as tags (tags.go)
+	enumPlans    sync.Map // declaration index → *enumPlan (enums.go)
 }
 
 type fileStamp struct {
@@ -695,9 +697,13 @@ func (p *preamble) slimClosure(names []string, slim bool, bare map[string]bool) 
 			tagged = tags()
 		}
 		for _, r := range refs {
-			if bare != nil && !tagged[r] {
+			switch {
+			case bare != nil && slices.Contains(p.decls[i].declares, r):
+				// What it declares itself (`enum bpf_map_type {`, its constants) reaches
+				// nothing more, nor needs its constants (enums.go).
+			case bare != nil && !tagged[r]:
 				addOrdinary(r)
-			} else {
+			default:
 				add(r)
 			}
 		}
@@ -766,6 +772,21 @@ func (p *preamble) slimClosure(names []string, slim bool, bare map[string]bool) 
 		picked = append(picked, i)
 	}
 	sort.Ints(picked)
+	if slim && bare != nil {
+		// Enums reached through their constants alone (enums.go): now that every name is.
+		for _, i := range picked {
+			pl := p.enumPlanOf(i)
+			if pl == nil || pl.tag != "" && need[pl.tag] && !held[pl.tag] {
+				continue
+			}
+			if s := pl.slim(p.decls[i].text, need); s != nil {
+				if cut == nil {
+					cut = map[int]*slimmed{}
+				}
+				cut[i] = s
+			}
+		}
+	}
 	for n := range held {
 		for _, i := range p.byName[n] {
 			if !seen[i] {

@@ -233,14 +233,7 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 		return nil, nil, false // the front end's rewrites moved text: offsets would not map
 	}
 	old := last.src
-	pre := 0
-	for pre < len(old) && pre < len(src) && old[pre] == src[pre] {
-		pre++
-	}
-	suf := 0
-	for suf < len(old)-pre && suf < len(src)-pre && old[len(old)-1-suf] == src[len(src)-1-suf] {
-		suf++
-	}
+	pre, suf := changed(old, src)
 	if pre == len(old) && len(old) == len(src) {
 		return nil, nil, false // unchanged: nothing to splice
 	}
@@ -457,6 +450,18 @@ func (c *Cache) reuse(ctx context.Context, u *unit) (res *Result, next *lastComp
 	}
 	c.prepareRecovery(u, items[fItem], p)
 	return res, next, true
+}
+
+// changed is how the texts differ: the length of their common prefix, and of their
+// common suffix after it.
+func changed(old, src []byte) (pre, suf int) {
+	for pre < len(old) && pre < len(src) && old[pre] == src[pre] {
+		pre++
+	}
+	for suf < len(old)-pre && suf < len(src)-pre && old[len(old)-1-suf] == src[len(src)-1-suf] {
+		suf++
+	}
+	return pre, suf
 }
 
 // editedItems is topLevelItems(src) for the text of an edit of the text whose items were
@@ -1055,6 +1060,10 @@ func agrees(t btf.Type, defined map[string]bool, cut map[string]*slimPlan, heade
 			if n := t.TypeName(); n != "" && (!defined[n] && headerRecord(n) || cut[n] != nil) {
 				ok = false
 			}
+		case *btf.Enum:
+			if n := t.TypeName(); n != "" && cut[n] != nil {
+				ok = false
+			}
 		case *btf.Fwd:
 			ok = ok && !defined[v.Name]
 		}
@@ -1101,19 +1110,8 @@ func fileLevelFacts(res *Result, path string, sums []*funcSummary) bool {
 // directives are the preprocessing directives of a text, in order.
 func directives(b []byte) []string {
 	var out []string
-	lineStart := true
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '\n':
-			lineStart = true
-		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
-		case c == '#' && lineStart:
-			e := directiveEnd(b, i)
-			out = append(out, string(b[i:e]))
-			i = e - 1
-		default:
-			lineStart = false
-		}
+	for _, d := range directiveSpans(b) {
+		out = append(out, string(b[d.start:d.end]))
 	}
 	return out
 }

@@ -36,20 +36,26 @@ struct gaps {
 union choice { char c; struct other o; long l; int i; };
 `
 
+// headerPreamble is the preamble of a program that includes header, body after it, once
+// compiled whole.
+func headerPreamble(t *testing.T, header, body string) *preamble {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "h.h"), []byte(header), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := "#include \"h.h\"\n" + body
+	c := NewCache()
+	if _, err := c.Compile(context.Background(), Input{Path: filepath.Join(dir, "prog.c"), Source: []byte(src), Flags: &Flags{}}); err != nil {
+		t.Fatal(err)
+	}
+	return onlyPreamble(t, c)
+}
+
 // TestSlimPlan: which members of a header record a compile can cut, what replaces them,
 // and that the record cut down has the layout of the whole one.
 func TestSlimPlan(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "slim.h"), []byte(slimHeader), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "prog.c")
-	src := "#include \"slim.h\"\nint f(struct outer *o, struct gaps *g, union choice *c) { return o->x + o->in.a + g->a + c->i; }\n"
-	c := NewCache()
-	if _, err := c.Compile(context.Background(), Input{Path: path, Source: []byte(src), Flags: &Flags{}}); err != nil {
-		t.Fatal(err)
-	}
-	p := onlyPreamble(t, c)
+	p := headerPreamble(t, slimHeader, "int f(struct outer *o, struct gaps *g, union choice *c) { return o->x + o->in.a + g->a + c->i; }\n")
 	if j, ok := p.recordDecl("inner"); !ok || p.plan(j) == nil {
 		t.Errorf("struct inner: no plan")
 	}
@@ -183,6 +189,57 @@ func TestSlimPlan(t *testing.T) {
 // TestSlimVmlinux cuts every record of vmlinux.h down, once to nothing a compile names
 // and once keeping every other member, and checks each against the whole record.
 func TestSlimVmlinux(t *testing.T) {
+	forVmlinux(t, func(t *testing.T, p *preamble, cfg *cc.Config) {
+		all := make([]int, len(p.decls))
+		for i := range all {
+			all[i] = i
+		}
+		records := func(cut map[int]*slimmed) (*cc.AST, map[string]cc.Type) {
+			ast, err := cc.Translate(cfg, append(baseSources(cfg), cc.Source{Name: "<preamble>", Value: p.renderDecls(all, cut)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ast, topRecords(ast)
+		}
+		ast, whole := records(nil)
+		p.learnSlims(ast)
+		for _, keep := range []int{0, 2} {
+			cut := map[int]*slimmed{}
+			for i := range p.decls {
+				pl := p.plan(i)
+				if pl == nil {
+					continue
+				}
+				need := map[string]bool{}
+				for j, m := range pl.members {
+					if keep > 0 && j%keep == 0 {
+						for _, n := range m.names {
+							need[n] = true
+						}
+					}
+				}
+				if s := pl.slim(p.decls[i], need); s != nil {
+					cut[i] = s
+				}
+			}
+			_, slim := records(cut)
+			var before, after int
+			for i, s := range cut {
+				tag := p.decls[i].declares[0]
+				checkSlimLayout(t, tag, p.plan(i), whole[tag], slim[tag])
+				before, after = before+len(p.decls[i].text), after+len(s.text)
+			}
+			if len(cut) < 1000 {
+				t.Errorf("%d records cut down, want the thousands of vmlinux.h", len(cut))
+			}
+			t.Logf("keeping every %d: %d records cut down, %d bytes to %d", keep, len(cut), before, after)
+		}
+	})
+}
+
+// forVmlinux runs check on the preamble of vmlinux.h alone, testdata's and the host's
+// when there is one.
+func forVmlinux(t *testing.T, check func(t *testing.T, p *preamble, cfg *cc.Config)) {
 	root := goldenRoot(t)
 	dirs := []string{filepath.Join(root, "testdata", "include")}
 	if host := filepath.Join(root, "build", "host"); fileExists(filepath.Join(host, "vmlinux.h")) {
@@ -203,54 +260,11 @@ func TestSlimVmlinux(t *testing.T) {
 			if p.err != nil {
 				t.Fatal(p.err)
 			}
-			all := make([]int, len(p.decls))
-			for i := range all {
-				all[i] = i
-			}
 			cfg, err := newConfig(u.flags, u.fsys, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			records := func(cut map[int]*slimmed) (*cc.AST, map[string]cc.Type) {
-				ast, err := cc.Translate(cfg, append(baseSources(cfg), cc.Source{Name: "<preamble>", Value: p.renderDecls(all, cut)}))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return ast, topRecords(ast)
-			}
-			ast, whole := records(nil)
-			p.learnSlims(ast)
-			for _, keep := range []int{0, 2} {
-				cut := map[int]*slimmed{}
-				for i := range p.decls {
-					pl := p.plan(i)
-					if pl == nil {
-						continue
-					}
-					need := map[string]bool{}
-					for j, m := range pl.members {
-						if keep > 0 && j%keep == 0 {
-							for _, n := range m.names {
-								need[n] = true
-							}
-						}
-					}
-					if s := pl.slim(p.decls[i], need); s != nil {
-						cut[i] = s
-					}
-				}
-				_, slim := records(cut)
-				var before, after int
-				for i, s := range cut {
-					tag := p.decls[i].declares[0]
-					checkSlimLayout(t, tag, p.plan(i), whole[tag], slim[tag])
-					before, after = before+len(p.decls[i].text), after+len(s.text)
-				}
-				if len(cut) < 1000 {
-					t.Errorf("%d records cut down, want the thousands of vmlinux.h", len(cut))
-				}
-				t.Logf("keeping every %d: %d records cut down, %d bytes to %d", keep, len(cut), before, after)
-			}
+			check(t, p, cfg)
 		})
 	}
 }
@@ -258,20 +272,30 @@ func TestSlimVmlinux(t *testing.T) {
 // topRecords are the records an AST defines at file scope, by tag.
 func topRecords(ast *cc.AST) map[string]cc.Type {
 	out := map[string]cc.Type{}
+	fileScopeSpecifiers(ast, func(ts *cc.TypeSpecifier) {
+		if ts.Case == cc.TypeSpecifierStructOrUnion {
+			if s := ts.StructOrUnionSpecifier; s != nil && s.Case == cc.StructOrUnionSpecifierDef && s.Token.Ch == rune(cc.IDENTIFIER) {
+				out[s.Token.SrcStr()] = s.Type()
+			}
+		}
+	})
+	return out
+}
+
+// fileScopeSpecifiers calls fn with the type specifiers of an AST's declarations at file
+// scope.
+func fileScopeSpecifiers(ast *cc.AST, fn func(*cc.TypeSpecifier)) {
 	for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {
 		ed := l.ExternalDeclaration
 		if ed == nil || ed.Case != cc.ExternalDeclarationDecl || ed.Declaration.Case != cc.DeclarationDecl {
 			continue
 		}
 		for ds := ed.Declaration.DeclarationSpecifiers; ds != nil; ds = ds.DeclarationSpecifiers {
-			if ts := ds.TypeSpecifier; ts != nil && ts.Case == cc.TypeSpecifierStructOrUnion {
-				if s := ts.StructOrUnionSpecifier; s != nil && s.Case == cc.StructOrUnionSpecifierDef && s.Token.Ch == rune(cc.IDENTIFIER) {
-					out[s.Token.SrcStr()] = s.Type()
-				}
+			if ds.TypeSpecifier != nil {
+				fn(ds.TypeSpecifier)
 			}
 		}
 	}
-	return out
 }
 
 func translateRecords(t *testing.T, header string) map[string]cc.Type {

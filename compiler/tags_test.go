@@ -1,10 +1,7 @@
 package compiler
 
 import (
-	"context"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -99,22 +96,23 @@ struct holder { struct key k; };
 typedef struct foo { int a; } foo;
 long lookup(void *map, const void *key);
 enum pid_type { PIDTYPE_PID, PIDTYPE_TGID };
+enum big {
+	B0 = 0,
+	B1 = 1,
+	B2 = 2,
+	B3 = 3,
+	B4 = 4,
+	B5 = 5,
+	B6 = 6,
+	B7 = 7,
+};
+struct uses_big { enum big b; };
 `
 
 // TestTagsLeftOut: a name reached only as an ordinary one does not reach a declaration
 // of it as a tag; reached as a tag, or from a declaration writing it as one, it does.
 func TestTagsLeftOut(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "tags.h"), []byte(tagsHeader), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "prog.c")
-	src := "#include \"tags.h\"\nint f(void) { return 0; }\n"
-	c := NewCache()
-	if _, err := c.Compile(context.Background(), Input{Path: path, Source: []byte(src), Flags: &Flags{}}); err != nil {
-		t.Fatal(err)
-	}
-	p := onlyPreamble(t, c)
+	p := headerPreamble(t, tagsHeader, "int f(void) { return 0; }\n")
 	for _, tc := range []struct {
 		names, bare string
 		want        string // the tags of the declarations picked
@@ -144,6 +142,49 @@ func TestTagsLeftOut(t *testing.T) {
 		}
 		if got := strings.Join(slices.Sorted(maps.Keys(dropped)), " "); got != tc.dropped {
 			t.Errorf("names %q, bare %q: dropped %q, want %q", tc.names, tc.bare, got, tc.dropped)
+		}
+	}
+}
+
+// TestEnumsCut: an enum reached through its constants alone is cut to them (and its
+// least and greatest); reached as a tag, it is whole.
+func TestEnumsCut(t *testing.T) {
+	p := headerPreamble(t, tagsHeader, "int f(void) { return 0; }\n")
+	for _, tc := range []struct {
+		names, bare string
+		want        string // the enum's constants; "": whole
+	}{
+		{"B3", "B3", "B0 B3 B7"},
+		{"B3 B5", "B3 B5", "B0 B3 B5 B7"},
+		{"B3 big", "B3", ""},      // written as a tag
+		{"B3 uses_big", "B3", ""}, // a record holds one
+		{"B3", "", ""},            // not telling tags apart
+	} {
+		bare := map[string]bool{}
+		for _, n := range strings.Fields(tc.bare) {
+			bare[n] = true
+		}
+		if tc.bare == "" {
+			bare = nil
+		}
+		picked, _, cut, _ := p.slimClosure(strings.Fields(tc.names), true, bare)
+		for _, i := range picked {
+			if !strings.HasPrefix(p.decls[i].text, "enum big") {
+				continue
+			}
+			got := ""
+			if s := cut[i]; s != nil {
+				var kept []string
+				scanIdents(s.text, func(b, e int) {
+					if id := s.text[b:e]; strings.HasPrefix(id, "B") {
+						kept = append(kept, id)
+					}
+				})
+				got = strings.Join(kept, " ")
+			}
+			if got != tc.want {
+				t.Errorf("names %q, bare %q: enum cut to %q, want %q", tc.names, tc.bare, got, tc.want)
+			}
 		}
 	}
 }
