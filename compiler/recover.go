@@ -330,7 +330,7 @@ func blockCommentEnd[T string | []byte](s T, i int) int {
 
 // directiveEnd is where the preprocessor directive starting at src[i] ends: at the newline
 // that is not spliced, or at the end of src.
-func directiveEnd(src []byte, i int) int {
+func directiveEnd[T string | []byte](src T, i int) int {
 	for i < len(src) && src[i] != '\n' {
 		if src[i] == '\\' && i+1 < len(src) && src[i+1] == '\n' {
 			i++

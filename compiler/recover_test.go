@@ -89,14 +89,7 @@ int h(void)
 		{"everything", 0, len(base), ""},
 	}
 	check := func(t *testing.T, old, src string) {
-		pre := 0
-		for pre < len(old) && pre < len(src) && old[pre] == src[pre] {
-			pre++
-		}
-		suf := 0
-		for suf < len(old)-pre && suf < len(src)-pre && old[len(old)-1-suf] == src[len(src)-1-suf] {
-			suf++
-		}
+		pre, suf := changed([]byte(old), []byte(src))
 		ed := edit{pre: pre, oldEnd: len(old) - suf, delta: len(src) - len(old)}
 		got := editedItems(topLevelItems([]byte(old)), []byte(src), ed)
 		if want := topLevelItems([]byte(src)); !slices.Equal(got, want) {

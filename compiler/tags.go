@@ -114,7 +114,7 @@ func (p *preamble) declTags(i int) map[string]bool {
 
 // directiveSpans are the spans of src's preprocessor directives, continuation lines
 // included.
-func directiveSpans(src string) []span {
+func directiveSpans[T string | []byte](src T) []span {
 	var out []span
 	lineStart := true
 	for i := 0; i < len(src); i++ {
@@ -123,10 +123,9 @@ func directiveSpans(src string) []span {
 			lineStart = true
 		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
 		case c == '#' && lineStart:
-			end := directiveEnd([]byte(src[i:]), 0) + i
+			end := directiveEnd(src, i)
 			out = append(out, span{i, end})
 			i = end - 1
-			lineStart = false
 		default:
 			lineStart = false
 		}
