@@ -705,7 +705,7 @@ type prunedText struct {
 	learned       int             // how many names the Cache had learned for the file
 	decls, macros string          // their texts (decls only when compiled)
 	m             memoized
-	cut           map[string]*slimPlan // the records cut down (slim.go): their plans, by tag
+	cut           map[string]*slimPlan // the records cut down (slim.go): their plans, by tag; enums cut down (enums.go): cutEnum
 	cutMembers    map[string]bool      // the names of the members they lost
 	dropped       map[string]bool      // the bare names whose tags were left out (tags.go)
 }

@@ -140,14 +140,7 @@ func parseIntLiteral(s string) (*big.Int, bool) {
 	return v, true
 }
 
+// isIdent reports whether s is one identifier.
 func isIdent(s string) bool {
-	if s == "" || s[0] >= '0' && s[0] <= '9' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isIdentByte(s[i]) {
-			return false
-		}
-	}
-	return true
+	return s != "" && !(s[0] >= '0' && s[0] <= '9') && leadingIdent(s) == s
 }

@@ -30,12 +30,11 @@ func bareNames(src []byte) (bare map[string]bool, ok bool) {
 			return nil, false
 		}
 	}
-	bare, tagged := map[string]bool{}, tagUses(text, spans)
-	scanIdents(text, func(start, end int) {
-		if id := text[start:end]; !tagged[id] && !tagKeywords[id] {
-			bare[id] = true
-		}
-	})
+	bare = map[string]bool{}
+	tagged := scanTags(text, spans, func(id string) { bare[id] = true })
+	for id := range tagged {
+		delete(bare, id)
+	}
 	return bare, true
 }
 
@@ -43,6 +42,12 @@ func bareNames(src []byte) (bare map[string]bool, ok bool) {
 // attribute before the tag: struct __attribute__((preserve_access_index)) task_struct),
 // and those of the directives at spans, which a macro's replacement may make anything of.
 func tagUses(text string, spans []span) map[string]bool {
+	return scanTags(text, spans, func(string) {})
+}
+
+// scanTags is tagUses, giving other each identifier that is not a tag keyword, in the
+// same pass.
+func scanTags(text string, spans []span, other func(id string)) map[string]bool {
 	tagged := map[string]bool{}
 	k := 0
 	scanIdents(text, func(start, end int) {
@@ -57,7 +62,9 @@ func tagUses(text string, spans []span) map[string]bool {
 			if tag, _, ok := tagAfter(text, end); ok {
 				tagged[tag] = true
 			}
+			return
 		}
+		other(id)
 	})
 	return tagged
 }
