@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"modernc.org/cc/v4"
 )
@@ -17,10 +19,11 @@ import (
 // and refers to, and its text). bpftool writes a small regular subset of C: at column 0,
 // `struct`/`union`/`enum`/`typedef` items ending in `;`, inside one include guard and one
 // preserve_access_index pragma. So a preamble build scans such a header itself, and cc
-// parses only the declarations the other headers need, from a copy of the header with the
-// rest blanked (newlines kept, so every offset and line is the file's). Declarations that
-// name a macro of any header read are parsed by cc too, since a macro could change them.
-// TestBpftoolIndexEqualsCC holds the two indexes identical on real vmlinux.h files.
+// parses only the declarations the other headers need, from a copy of the header that
+// holds them and its directives, each at its own line and column (offsetMap takes the
+// copy's offsets back to the file's). Declarations that name a macro of any header read
+// are parsed by cc too, since a macro could change them. TestBpftoolIndexEqualsCC holds
+// the two indexes identical on real vmlinux.h files.
 
 // scanBpftool turns the scan on; tests turn it off to compare with cc's index.
 var scanBpftool = true
@@ -31,60 +34,85 @@ type bpftoolDecl struct {
 	line       int
 	declares   []string
 	refs       []string // neededNames of its text
+	namesMacro bool     // an identifier of it is a macro of a header read: cc parses it
 }
+
+// bpftoolHeader is the scan of a bpftool header and, once pruned, where the declarations
+// and directives cc is given stand in the file.
+type bpftoolHeader struct {
+	text       string // the file's, which the declarations' names point into
+	decls      []bpftoolDecl
+	directives []bpftoolSpan
+	served     offsetMap
+}
+
+// bpftoolSpan is a directive: from its '#' to the end of its line, without the newline.
+type bpftoolSpan struct{ start, end, line int }
 
 // bpftoolGuard is how every bpftool header starts.
 const bpftoolGuard = "#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n"
 
 // scanBpftoolHeader indexes a bpftool header. ok is false when the text strays from what
 // bpftool writes (then cc parses it as any header).
-func scanBpftoolHeader(src []byte) (decls []bpftoolDecl, ok bool) {
+func scanBpftoolHeader(src []byte) (h *bpftoolHeader, ok bool) {
 	if !bytes.HasPrefix(src, []byte(bpftoolGuard)) {
 		return nil, false
 	}
-	line := 1
+	h = &bpftoolHeader{text: string(src), decls: make([]bpftoolDecl, 0, len(src)/200)}
+	var toks []string // cTokens' buffer, reused for every declaration
+	line, lineStart := 1, 0
 	for i := 0; i < len(src); {
 		c := src[i]
 		switch {
 		case c == '\n':
 			line++
 			i++
+			lineStart = i
 		case c == ' ' || c == '\t' || c == '\r':
 			i++
 		case c == '#':
-			// A directive: only the guard's and the pragma's; no continuation lines.
+			// A directive: only the guard's and the pragma's, first on its line; no
+			// continuation lines.
 			end := bytes.IndexByte(src[i:], '\n')
 			if end < 0 {
 				end = len(src) - i
 			}
-			if !bpftoolDirective.Match(src[i : i+end]) {
+			if !bpftoolDirective.Match(src[i:i+end]) || len(bytes.TrimLeft(src[lineStart:i], " \t\r")) > 0 {
 				return nil, false
 			}
+			h.directives = append(h.directives, bpftoolSpan{i, i + end, line})
 			i += end
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
 			end := blockCommentEnd(src, i)
 			if end < 0 {
 				return nil, false
 			}
-			line += bytes.Count(src[i:end], []byte("\n"))
+			if n := bytes.Count(src[i:end], []byte("\n")); n > 0 {
+				line += n
+				lineStart = bytes.LastIndexByte(src[:end], '\n') + 1
+			}
 			i = end
 		case isIdentByte(c):
 			end, lines, good := bpftoolItemEnd(src, i)
 			if !good {
 				return nil, false
 			}
-			names, good := bpftoolDeclares(string(src[i:end]))
+			var names []string
+			names, toks, good = bpftoolDeclares(h.text[i:end], toks[:0])
 			if !good {
 				return nil, false
 			}
-			decls = append(decls, bpftoolDecl{start: i, end: end, line: line, declares: names})
-			line += lines
+			h.decls = append(h.decls, bpftoolDecl{start: i, end: end, line: line, declares: names})
+			if lines > 0 {
+				line += lines
+				lineStart = bytes.LastIndexByte(src[:end], '\n') + 1
+			}
 			i = end
 		default:
 			return nil, false
 		}
 	}
-	return decls, true
+	return h, true
 }
 
 var bpftoolDirective = regexp.MustCompile(`^#(ifndef|define|endif|pragma clang attribute (push|pop))\b[^\\]*$`)
@@ -118,12 +146,12 @@ func bpftoolItemEnd(src []byte, i int) (end, lines int, ok bool) {
 // bpftoolDeclares lists the names a bpftool declaration introduces, in the order
 // declaredNames gives them for cc's syntax tree: the tags of definitions and their
 // enumerators, depth first through members, then the declarators.
-func bpftoolDeclares(text string) ([]string, bool) {
-	toks := cTokens(text)
-	var names []string
+// toks is a buffer for its tokens, returned for the next call.
+func bpftoolDeclares(text string, toks []string) (names, buf []string, ok bool) {
+	toks = cTokens(text, toks)
 	i, ok := bpftoolSpecifiers(toks, 0, &names)
 	if !ok {
-		return nil, false
+		return nil, toks, false
 	}
 	// Declarators (typedefs): the first identifier of each, at any nesting of `(` and `*`
 	// before it; what follows it (arrays, parameter lists) is skipped.
@@ -145,14 +173,14 @@ func bpftoolDeclares(text string) ([]string, bool) {
 			}
 		}
 		if name == "" {
-			return nil, false
+			return nil, toks, false
 		}
 		names = append(names, name)
 		if i < len(toks) && toks[i] == "," {
 			i++
 		}
 	}
-	return names, true
+	return names, toks, true
 }
 
 var declaratorKeyword = map[string]bool{"const": true, "volatile": true, "restrict": true, "__attribute__": true}
@@ -276,10 +304,9 @@ func isIdentToken(t string) bool {
 	return t != "" && (t[0] == '_' || t[0] >= 'a' && t[0] <= 'z' || t[0] >= 'A' && t[0] <= 'Z')
 }
 
-// cTokens splits declaration text into identifiers, numbers and one-character
-// punctuators (enough for bpftool's output: what matters are names and brackets).
-func cTokens(text string) []string {
-	var out []string
+// cTokens appends to out the identifiers, numbers and one-character punctuators of
+// declaration text (enough for bpftool's output: what matters are names and brackets).
+func cTokens(text string, out []string) []string {
 	for i := 0; i < len(text); {
 		c := text[i]
 		switch {
@@ -303,17 +330,16 @@ func cTokens(text string) []string {
 	return out
 }
 
-// bpftoolHeaders finds the bpftool headers among the files a preprocessor run read, with
-// their index.
-type bpftoolHeaders map[string][]bpftoolDecl
+// bpftoolHeaders are the bpftool headers among the files a preprocessor run read, by path.
+type bpftoolHeaders map[string]*bpftoolHeader
 
 // pruneBpftoolHeaders returns, for each bpftool header, the copy cc is given: the
 // declarations reached from names (closed over what declarations need), and those that
-// name one of macros, kept; every other declaration blanked.
-func pruneBpftoolHeaders(hdrs bpftoolHeaders, texts map[string][]byte, names map[string]bool, macros map[string]bool) map[string][]byte {
+// name a macro, with the header's directives; it sets each header's served map.
+func pruneBpftoolHeaders(hdrs bpftoolHeaders, texts map[string][]byte, names map[string]bool) map[string][]byte {
 	out := map[string][]byte{}
-	for path, decls := range hdrs {
-		src := texts[path]
+	for path, h := range hdrs {
+		src, decls := texts[path], h.decls
 		byName := map[string][]int{}
 		for i, d := range decls {
 			for _, n := range d.declares {
@@ -329,14 +355,9 @@ func pruneBpftoolHeaders(hdrs bpftoolHeaders, texts map[string][]byte, names map
 			}
 		}
 		for i, d := range decls {
-			if i == 0 {
-				visit(i) // an anchor: where the header's declarations go in translation order
+			if i == 0 || d.namesMacro {
+				visit(i) // the first: an anchor, where the header's declarations go in translation order
 			}
-			scanIdents(string(src[d.start:d.end]), func(s, e int) {
-				if macros[string(src[d.start+s:d.start+e])] {
-					visit(i)
-				}
-			})
 		}
 		for n := range names {
 			for _, i := range byName[n] {
@@ -353,7 +374,7 @@ func pruneBpftoolHeaders(hdrs bpftoolHeaders, texts map[string][]byte, names map
 				}
 			}
 		}
-		out[path] = blankBetween(src, decls, keep)
+		out[path], h.served = compactKept(src, h, keep)
 	}
 	return out
 }
@@ -362,10 +383,23 @@ func pruneBpftoolHeaders(hdrs bpftoolHeaders, texts map[string][]byte, names map
 // which names the other headers use.
 func bpftoolStub(src []byte) []byte {
 	var b bytes.Buffer
-	for _, l := range bytes.SplitAfter(src, []byte("\n")) {
-		if bytes.HasPrefix(l, []byte("#")) {
-			b.Write(l)
+	for i := 0; i < len(src); {
+		if src[i] == '#' {
+			end := bytes.IndexByte(src[i:], '\n')
+			if end < 0 {
+				b.Write(src[i:])
+				break
+			}
+			b.Write(src[i : i+end+1])
+			i += end + 1
+			continue
 		}
+		// The next line that starts with '#': found without splitting the header into lines.
+		k := bytes.Index(src[i:], []byte("\n#"))
+		if k < 0 {
+			break
+		}
+		i += k + 1
 	}
 	return b.Bytes()
 }
@@ -425,10 +459,10 @@ func (o *overlayFS) pruneBpftool(flags *Flags, sources []cc.Source) (hdrs bpftoo
 		return nil
 	}
 	type scan struct {
-		data  []byte
-		decls []bpftoolDecl
-		ok    bool
-		done  chan struct{}
+		data []byte
+		h    *bpftoolHeader
+		ok   bool
+		done chan struct{}
 	}
 	scans := map[string]*scan{}
 	var others [][]byte
@@ -442,13 +476,7 @@ func (o *overlayFS) pruneBpftool(flags *Flags, sources []cc.Source) (hdrs bpftoo
 		scans[name] = sc
 		go func() {
 			defer close(sc.done)
-			sc.decls, sc.ok = scanBpftoolHeader(data)
-			if sc.ok {
-				for i := range sc.decls {
-					d := &sc.decls[i]
-					d.refs = declNeededNames(string(data[d.start:d.end]))
-				}
-			}
+			sc.h, sc.ok = scanBpftoolHeader(data)
 		}()
 		return bpftoolStub(data)
 	}
@@ -458,17 +486,6 @@ func (o *overlayFS) pruneBpftool(flags *Flags, sources []cc.Source) (hdrs bpftoo
 		_ = cc.Preprocess(cfg, sources, &out)
 	}()
 	o.open = nil
-	hdrs = bpftoolHeaders{}
-	originals := map[string][]byte{}
-	for name, sc := range scans {
-		<-sc.done
-		if sc.ok {
-			hdrs[name], originals[name] = sc.decls, sc.data
-		}
-	}
-	if len(hdrs) == 0 {
-		return nil
-	}
 	builtin, pre := baseDirectives()
 	others = append(others, []byte(cfg.Predefined), []byte(builtin), []byte(pre))
 	for _, s := range sources {
@@ -480,98 +497,127 @@ func (o *overlayFS) pruneBpftool(flags *Flags, sources []cc.Source) (hdrs bpftoo
 		}
 	}
 	macros := macroNamesIn(others...)
-	o.served = pruneBpftoolHeaders(hdrs, originals, namesUsed(out.String()), macros)
+	hdrs = bpftoolHeaders{}
+	originals := map[string][]byte{}
+	for name, sc := range scans {
+		<-sc.done
+		if sc.ok {
+			indexBpftoolDecls(sc.h, macros)
+			hdrs[name], originals[name] = sc.h, sc.data
+		}
+	}
+	if len(hdrs) == 0 {
+		return nil
+	}
+	o.served = pruneBpftoolHeaders(hdrs, originals, namesUsed(out.String()))
 	return hdrs
+}
+
+// indexBpftoolDecls finds the names each declaration of a scanned bpftool header needs,
+// and which name one of macros, on every CPU: a vmlinux.h has 15k declarations, and the
+// cold start waits for them.
+func indexBpftoolDecls(h *bpftoolHeader, macros map[string]bool) {
+	text := h.text
+	workers := runtime.GOMAXPROCS(0)
+	per := (len(h.decls) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for from := 0; from < len(h.decls); from += per {
+		wg.Go(func() {
+			for i := from; i < min(from+per, len(h.decls)); i++ {
+				d := &h.decls[i]
+				t := text[d.start:d.end]
+				d.refs = declNeededNames(t)
+				scanIdents(t, func(s, e int) {
+					if macros[t[s:e]] {
+						d.namesMacro = true
+					}
+				})
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // matches reports whether every declaration cc parsed in a bpftool header starts where
 // the scan found one.
 func (h bpftoolHeaders) matches(ast *cc.AST) bool {
 	starts := map[string]map[int]bool{}
-	for file, decls := range h {
+	for file, hdr := range h {
 		starts[file] = map[int]bool{}
-		for _, d := range decls {
+		for _, d := range hdr.decls {
 			starts[file][d.start] = true
 		}
 	}
 	for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {
 		pos := l.ExternalDeclaration.Position()
-		if s, ok := starts[pos.Filename]; ok && !s[pos.Offset] {
+		if s, ok := starts[pos.Filename]; ok && !s[h[pos.Filename].served.file(pos.Offset)] {
 			return false
 		}
 	}
 	return true
 }
 
-// blankBetween is src with the declarations not kept blanked, offsets unchanged. cc's
-// preprocessor pays for every line, blank or not: each run of blanked declarations is
-// spaces on one line, then a #line directive that puts the next line at its number.
-func blankBetween(src []byte, decls []bpftoolDecl, keep []bool) []byte {
-	cp := append([]byte(nil), src...)
-	var newlines []int
-	for k, c := range src {
-		if c == '\n' {
-			newlines = append(newlines, k)
-		}
-	}
-	lineAt := func(off int) int { return 1 + sort.SearchInts(newlines, off) }
-	for i := 0; i < len(decls); {
-		if keep[i] {
-			i++
-			continue
-		}
-		j := i
-		for j < len(decls) && !keep[j] {
-			j++
-		}
-		// Blank from the start of decls[i] to the start of the next kept one (or the end
-		// of the last blanked), keeping the directives in between.
-		start, end := decls[i].start, decls[j-1].end
-		if j < len(decls) {
-			end = decls[j].start
-		}
-		blankRun(cp, src, start, end, lineAt)
-		i = j
-	}
-	return cp
-}
-
-// blankRun blanks src[start:end] in cp, except directive lines, as spaces and one
-// #line directive before each line that must keep its number.
-func blankRun(cp, src []byte, start, end int, lineAt func(int) int) {
-	for start < end {
-		// Up to the next directive line, or end.
-		next := end
-		if k := bytes.Index(src[start:end], []byte("\n#")); k >= 0 {
-			next = start + k + 1
-		}
-		seg := cp[start:next]
-		for k := range seg {
-			seg[k] = ' '
-		}
-		// The segment ends where a line starts: mark its number with a #line that fits
-		// in the segment's last bytes ("\n#line N\n").
-		if next < len(src) && bytes.Count(src[start:next], []byte("\n")) > 0 {
-			dir := fmt.Sprintf("\n#line %d\n", lineAt(next))
-			if len(dir) <= len(seg) {
-				copy(seg[len(seg)-len(dir):], dir)
-			} else {
-				// Too short to hold the directive: keep its newlines instead.
-				for k := range seg {
-					if src[start+k] == '\n' {
-						seg[k] = '\n'
-					}
-				}
+// compactKept is the copy of a bpftool header cc is given: its directives and the
+// declarations kept, each where it stands in src as cc sees it (a newline, a #line
+// directive and spaces put each at its line and column), and
+// the map from the copy's offsets back to src's. cc pays for every byte it reads, blank or
+// not: a vmlinux.h blanked in place cost the profiler's cold start 115 ms more.
+func compactKept(src []byte, h *bpftoolHeader, keep []bool) ([]byte, offsetMap) {
+	var b bytes.Buffer
+	var m offsetMap
+	line, col := 1, 0 // where the copy's next byte is, as a position of src
+	put := func(start, end, atLine int) {
+		atCol := start - (bytes.LastIndexByte(src[:start], '\n') + 1)
+		if line != atLine || col > atCol {
+			if col != 0 {
+				b.WriteByte('\n')
+				line, col = line+1, 0
+			}
+			if line != atLine {
+				fmt.Fprintf(&b, "#line %d\n", atLine)
+				line = atLine
 			}
 		}
-		if next == end {
-			return
+		for ; col < atCol; col++ {
+			b.WriteByte(' ')
 		}
-		// Keep the directive line.
-		eol := bytes.IndexByte(src[next:end], '\n')
-		if eol < 0 {
-			return
+		m = append(m, offsetSpan{at: b.Len(), from: start, n: end - start})
+		piece := src[start:end]
+		b.Write(piece)
+		if k := bytes.LastIndexByte(piece, '\n'); k >= 0 {
+			line, col = atLine+bytes.Count(piece, []byte("\n")), len(piece)-k-1
+		} else {
+			line, col = atLine, atCol+len(piece)
 		}
-		start = next + eol + 1
 	}
+	dirs := h.directives
+	for i, d := range h.decls {
+		for len(dirs) > 0 && dirs[0].start < d.start {
+			put(dirs[0].start, dirs[0].end, dirs[0].line)
+			dirs = dirs[1:]
+		}
+		if keep[i] {
+			put(d.start, d.end, d.line)
+		}
+	}
+	for _, d := range dirs {
+		put(d.start, d.end, d.line)
+	}
+	b.WriteByte('\n')
+	return b.Bytes(), m
+}
+
+// offsetMap takes offsets in a copy made of pieces of a file back to the file's.
+type offsetMap []offsetSpan
+
+// offsetSpan is a piece: n bytes copied from the file's offset from to the copy's at.
+type offsetSpan struct{ at, from, n int }
+
+// file is the file's offset of the copy's offset off; -1 between pieces.
+func (m offsetMap) file(off int) int {
+	i := sort.Search(len(m), func(i int) bool { return m[i].at > off }) - 1
+	if i < 0 || off >= m[i].at+m[i].n {
+		return -1
+	}
+	return m[i].from + off - m[i].at
 }

@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"modernc.org/cc/v4"
 )
 
 // TestBpftoolIndexEqualsCC: a preamble indexed with its vmlinux.h scanned (cc parsing only
@@ -25,6 +28,8 @@ func TestBpftoolIndexEqualsCC(t *testing.T) {
 		// A macro defined before vmlinux.h changes how it parses.
 		"#define task_struct task_struct___mine\n#include \"vmlinux.h\"\n",
 		"#define BPF_NO_PRESERVE_ACCESS_INDEX\n#include \"vmlinux.h\"\n#include <bpf/bpf_core_read.h>\n",
+		// An error in a declaration kept is reported at its line and column in the file.
+		"#define pid_t +\n#include \"vmlinux.h\"\n",
 	}
 	for _, dir := range dirs {
 		flags, err := ParseFlags([]string{"-D__TARGET_ARCH_x86", "-I", dir}, "")
@@ -45,7 +50,25 @@ func TestBpftoolIndexEqualsCC(t *testing.T) {
 				}
 				fast, slow := build(true), build(false)
 				if fast.err != nil || slow.err != nil {
-					t.Fatalf("errors: scanned %v, parsed %v", fast.err, slow.err)
+					// The scan's copy holds fewer declarations: each error it reports
+					// in the header is one of the whole header's, at the same place.
+					if fast.err == nil || slow.err == nil {
+						t.Fatalf("errors: scanned %v, parsed %v", fast.err, slow.err)
+					}
+					all := strings.Split(slow.err.Error(), "\n")
+					n := 0
+					for _, e := range strings.Split(fast.err.Error(), "\n") {
+						if e = strings.TrimSpace(e); strings.Contains(e, "vmlinux.h:") {
+							n++
+							if !slices.ContainsFunc(all, func(a string) bool { return strings.TrimSpace(a) == e }) {
+								t.Errorf("scanned: %s; not so when parsed whole", e)
+							}
+						}
+					}
+					if n == 0 {
+						t.Errorf("no error in vmlinux.h: %v", fast.err)
+					}
+					return
 				}
 				if len(fast.decls) != len(slow.decls) {
 					t.Fatalf("%d declarations scanned, %d parsed", len(fast.decls), len(slow.decls))
@@ -76,6 +99,31 @@ func TestBpftoolIndexEqualsCC(t *testing.T) {
 	}
 }
 
+// TestBpftoolRenamed: a declaration a macro renamed, undefined after the #include (as
+// bpf_iter.h does), is indexed as cc parsed it, under its new name.
+func TestBpftoolRenamed(t *testing.T) {
+	flags, err := ParseFlags([]string{"-I", filepath.Join(goldenRoot(t), "testdata", "include")}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "#define task_struct task_struct___x\n#include \"vmlinux.h\"\n#undef task_struct\n"
+	path := filepath.Join(t.TempDir(), "p.bpf.c")
+	u, err := prepare(Input{Path: path, Source: []byte(text), Flags: flags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := buildPreamble(u, text, newInterner())
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	if len(p.byName["task_struct"]) != 0 {
+		t.Errorf("task_struct declared by %s", p.decls[p.byName["task_struct"][0]].text[:40])
+	}
+	if ds := p.byName["task_struct___x"]; len(ds) != 1 || !strings.HasPrefix(p.decls[ds[0]].text, "struct task_struct___x {") {
+		t.Errorf("task_struct___x declared by %d declarations", len(ds))
+	}
+}
+
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
@@ -103,7 +151,11 @@ func TestScanBpftoolHeader(t *testing.T) {
 	}
 	for _, tc := range cases {
 		src := bpftoolGuard + "\n" + tc.decl + "\n\n#endif\n"
-		decls, ok := scanBpftoolHeader([]byte(src))
+		h, ok := scanBpftoolHeader([]byte(src))
+		var decls []bpftoolDecl
+		if ok {
+			decls = h.decls
+		}
 		switch {
 		case tc.want == "!":
 			if ok {
@@ -134,6 +186,89 @@ func TestDeclNeededNames(t *testing.T) {
 	for _, tc := range cases {
 		if got := strings.Join(declNeededNames(tc.text), " "); got != tc.want {
 			t.Errorf("declNeededNames(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestCompactKept translates the copy of a bpftool header cc is given: every declaration
+// kept is where it is in the file, by line and column, and the copy's offsets map back to
+// the file's.
+func TestCompactKept(t *testing.T) {
+	src := bpftoolGuard + `
+#ifndef BPF_NO_PRESERVE_ACCESS_INDEX
+#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)
+#endif
+
+typedef int a_t; typedef int b_t;
+
+/* a comment
+ */ struct s {
+	int x;
+};
+
+  struct t {
+	a_t y;
+};
+
+#ifndef BPF_NO_PRESERVE_ACCESS_INDEX
+#pragma clang attribute pop
+#endif
+
+#endif /* __VMLINUX_H__ */
+`
+	h, ok := scanBpftoolHeader([]byte(src))
+	if !ok || len(h.decls) != 4 || len(h.directives) != 9 {
+		t.Fatalf("scan: ok %v, %d declarations, %d directives", ok, len(h.decls), len(h.directives))
+	}
+	for _, keep := range [][]bool{{true, true, true, true}, {true, false, false, true}, {false, true, true, false}, {false, false, false, false}} {
+		served, m := compactKept([]byte(src), h, keep)
+		cfg, err := newConfig(&Flags{}, newOverlayFS(nil), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast, err := cc.Translate(cfg, append(baseSources(cfg), cc.Source{Name: "v.h", Value: served}))
+		if err != nil {
+			t.Fatalf("keep %v: %v\n%s", keep, err, served)
+		}
+		var got []string
+		for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {
+			pos := l.ExternalDeclaration.Position()
+			if pos.Filename != "v.h" {
+				continue
+			}
+			off := m.file(pos.Offset)
+			lineStart := strings.LastIndexByte(src[:max(off, 0)], '\n') + 1
+			got = append(got, fmt.Sprintf("%d:%d@%d", pos.Line, pos.Column, off))
+			if off < 0 || strings.Count(src[:off], "\n")+1 != pos.Line || off-lineStart+1 != pos.Column {
+				t.Errorf("keep %v: a declaration at %d:%d is at offset %d of the file\n%s", keep, pos.Line, pos.Column, off, served)
+			}
+		}
+		var want []string
+		for i, d := range h.decls {
+			if keep[i] {
+				want = append(want, fmt.Sprintf("%d:%d@%d", d.line, d.start-strings.LastIndexByte(src[:d.start], '\n'), d.start))
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("keep %v: declarations at %v, want %v\n%s", keep, got, want, served)
+		}
+	}
+	if m := (offsetMap{{at: 10, from: 100, n: 5}, {at: 20, from: 300, n: 1}}); m.file(9) != -1 || m.file(10) != 100 || m.file(14) != 104 || m.file(15) != -1 || m.file(20) != 300 || m.file(21) != -1 {
+		t.Errorf("offsetMap.file: %d %d %d %d %d %d", m.file(9), m.file(10), m.file(14), m.file(15), m.file(20), m.file(21))
+	}
+}
+
+func TestBpftoolStub(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"", ""},
+		{"#a", "#a"},
+		{"#a\n", "#a\n"},
+		{"x\n#a\nb\n#c", "#a\n#c"},
+		{"\n\n#x\n #y\n#z\n", "#x\n#z\n"},
+		{"#a\n#b\nstruct s;\n", "#a\n#b\n"},
+	} {
+		if got := string(bpftoolStub([]byte(tc.src))); got != tc.want {
+			t.Errorf("bpftoolStub(%q) = %q, want %q", tc.src, got, tc.want)
 		}
 	}
 }

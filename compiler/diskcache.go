@@ -635,7 +635,7 @@ func (dp *diskPreamble) preamble(u *unit, text string, in *interner) (*preamble,
 			if h, ok = texts[file]; !ok {
 				src, stamp := "", ""
 				if sliced[file] {
-					src, stamp = in.content(file, fsys)
+					src, stamp = in.content(file, fsys, "")
 				} else {
 					stamp = stampOf(stamps, file)
 				}

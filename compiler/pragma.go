@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"slices"
 	"strings"
 
 	"modernc.org/cc/v4"
@@ -79,4 +80,22 @@ func (p *pragmaRanges) contains(file string, offset int) bool {
 		}
 	}
 	return false
+}
+
+// inFiles is p with the offsets of ranges in bpftool headers taken from the copies cc was
+// given back to the files'.
+func (p *pragmaRanges) inFiles(hdrs bpftoolHeaders) *pragmaRanges {
+	if len(hdrs) == 0 {
+		return p
+	}
+	out := &pragmaRanges{ranges: slices.Clone(p.ranges)}
+	for i, r := range out.ranges {
+		if h, ok := hdrs[r.file]; ok {
+			out.ranges[i].start = h.served.file(r.start)
+			if r.end >= 0 {
+				out.ranges[i].end = h.served.file(r.end)
+			}
+		}
+	}
+	return out
 }

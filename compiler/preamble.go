@@ -153,10 +153,10 @@ func buildPreamble(u *unit, text string, in *interner) *preamble {
 // indexPreamble indexes the header declarations and macros of a translation unit whose
 // main file is the preamble text (declarations of the main file itself are left out).
 func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath string, text string, in *interner, hdrs bpftoolHeaders) *preamble {
-	p := &preamble{text: text, byName: map[string][]int{}, macros: map[string][]string{}, defines: map[string]string{}, files: fsys.stamps(), fallbacks: fsys.fallbacksUsed()}
-	// A job is a declaration cc parsed (ed), or one of a bpftool header that it did not
-	// (bpf), indexed by its scan; a bpftool header's declarations take the place of the
-	// first one cc parsed, in the file's order.
+	p := &preamble{text: text, macros: map[string][]string{}, defines: map[string]string{}, files: fsys.stamps(), fallbacks: fsys.fallbacksUsed()}
+	// A job is a declaration cc parsed (ed), one of a bpftool header (bpf), or both; a
+	// bpftool header's declarations take the place of the first one cc parsed, in the
+	// file's order. pragmas' offsets in bpftool headers are the copies' cc was given.
 	type job struct {
 		ed   *cc.ExternalDeclaration
 		bpf  *bpftoolDecl
@@ -170,19 +170,23 @@ func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath
 		if strings.HasPrefix(pos.Filename, "<") || pos.Filename == "" || pos.Filename == mainPath {
 			continue
 		}
-		if _, ok := hdrs[pos.Filename]; ok {
+		if h, ok := hdrs[pos.Filename]; ok {
 			if parsed[pos.Filename] == nil {
 				parsed[pos.Filename] = map[int]*cc.ExternalDeclaration{}
 			}
-			parsed[pos.Filename][pos.Offset] = ed
+			parsed[pos.Filename][h.served.file(pos.Offset)] = ed
 		}
 		all = append(all, ed)
 	}
-	var jobs []job
+	n := len(all)
+	for _, h := range hdrs {
+		n += len(h.decls)
+	}
+	jobs := make([]job, 0, n)
 	placed := map[string]bool{}
 	for _, ed := range all {
 		file := ed.Position().Filename
-		decls, ok := hdrs[file]
+		h, ok := hdrs[file]
 		if !ok {
 			jobs = append(jobs, job{ed: ed, file: file})
 			continue
@@ -191,12 +195,8 @@ func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath
 			continue
 		}
 		placed[file] = true
-		for i := range decls {
-			if ed, ok := parsed[file][decls[i].start]; ok {
-				jobs = append(jobs, job{ed: ed, file: file})
-			} else {
-				jobs = append(jobs, job{bpf: &decls[i], file: file})
-			}
+		for i := range h.decls {
+			jobs = append(jobs, job{ed: parsed[file][h.decls[i].start], bpf: &h.decls[i], file: file})
 		}
 	}
 	// Each header's text once per build: an unsaved or generated header (the fallback
@@ -205,33 +205,46 @@ func indexPreamble(ast *cc.AST, pragmas *pragmaRanges, fsys *overlayFS, mainPath
 	texts := map[string]headerText{}
 	for _, j := range jobs {
 		if _, ok := texts[j.file]; !ok {
-			src, stamp := in.content(j.file, fsys)
+			known := ""
+			if h, ok := hdrs[j.file]; ok {
+				known = h.text // the scan's copy, which its names point into
+			}
+			src, stamp := in.content(j.file, fsys, known)
 			texts[j.file] = headerText{src, stamp}
 		}
 	}
 	// Indexing 14k declarations is a tenth of a cold start: it is spread over the CPUs
 	// (everything it reads is immutable by now; the interner locks).
 	decls := make([]*ppDecl, len(jobs))
+	filePragmas := pragmas.inFiles(hdrs)
 	workers := min(runtime.GOMAXPROCS(0), 8)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(jobs); i += workers {
 				j, h := jobs[i], texts[jobs[i].file]
-				if j.bpf != nil {
-					decls[i] = bpftoolPreambleDecl(j.file, h.src, h.stamp, *j.bpf, pragmas, in)
-				} else {
+				switch {
+				case j.bpf != nil && j.ed != nil:
+					decls[i] = indexParsedBpftool(j.ed, *j.bpf, j.file, h, filePragmas, ast.Macros, in)
+				case j.bpf != nil:
+					decls[i] = bpftoolPreambleDecl(j.file, h.src, h.stamp, *j.bpf, filePragmas, in)
+				default:
 					decls[i] = indexDecl(j.ed, h, pragmas, ast.Macros, in)
 				}
 			}
 		})
 	}
 	wg.Wait()
+	declared := 0
 	for _, d := range decls {
+		declared += len(d.declares)
+	}
+	p.byName = make(map[string][]int, declared)
+	p.decls = decls
+	for i, d := range decls {
 		for _, n := range d.declares {
-			p.byName[n] = append(p.byName[n], len(p.decls))
+			p.byName[n] = append(p.byName[n], i)
 		}
-		p.decls = append(p.decls, d)
 	}
 	names := make([]string, 0, len(ast.Macros))
 	for n := range ast.Macros {
@@ -296,6 +309,20 @@ func indexDecl(ed *cc.ExternalDeclaration, h headerText, pragmas *pragmaRanges, 
 	return d
 }
 
+// indexParsedBpftool indexes a declaration of a bpftool header that cc parsed: as the
+// scan does, unless a macro changed it; then from cc's tokens, as indexDecl does. A macro
+// defined when the translation ends changed it, or one that declares other names than the
+// scan found: bpf_iter.h renames vmlinux.h's struct bpf_iter_meta with a macro it
+// undefines after the #include.
+func indexParsedBpftool(ed *cc.ExternalDeclaration, d bpftoolDecl, file string, h headerText, pragmas *pragmaRanges, macros map[string]*cc.Macro, in *interner) *ppDecl {
+	declares := declaredNames(ed)
+	if !namesMacro(h.src[d.start:d.end], macros) && slices.Equal(declares, d.declares) {
+		return bpftoolPreambleDecl(file, h.src, h.stamp, d, pragmas, in)
+	}
+	text := expandedText(ed)
+	return &ppDecl{file: file, line: d.line, preserve: pragmas.contains(file, d.start), text: text, declares: declares, refs: declNeededNames(text)}
+}
+
 // declText is the text of a declaration: the source between its first and last token with
 // directive lines blanked, or, when a macro produced it or it uses macros, its tokens after
 // expansion (the pruned source is not macro-expanded again). end is where the source text
@@ -321,13 +348,7 @@ func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[stri
 		return expandedText(ed), -1
 	}
 	rawText := src[start:end]
-	usesMacro := false
-	scanIdents(rawText, func(s, e int) {
-		if _, ok := macros[rawText[s:e]]; ok {
-			usesMacro = true
-		}
-	})
-	if usesMacro {
+	if namesMacro(rawText, macros) {
 		return expandedText(ed), -1
 	}
 	if strings.IndexByte(rawText, '#') < 0 {
@@ -340,6 +361,17 @@ func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[stri
 		}
 	}
 	return strings.Join(lines, "\n"), end
+}
+
+// namesMacro reports whether an identifier of text is one of macros.
+func namesMacro(text string, macros map[string]*cc.Macro) bool {
+	found := false
+	scanIdents(text, func(s, e int) {
+		if _, ok := macros[text[s:e]]; ok {
+			found = true
+		}
+	})
+	return found
 }
 
 // expandedText is a declaration's tokens after macro expansion, as cc would parse them
@@ -436,19 +468,7 @@ func declaredNames(ed *cc.ExternalDeclaration) []string {
 
 // neededNames are the identifiers of a declaration that may name another declaration,
 // except tags used only through pointers (`struct X *` needs no definition of X).
-func neededNames(text string) []string { return needed(identUses(text)) }
-
-// needed are the identifiers of uses not used only through pointers, sorted.
-func needed(uses map[string]bool) []string {
-	out := make([]string, 0, len(uses))
-	for id, ptrOnly := range uses {
-		if !ptrOnly {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func neededNames(text string) []string { return neededOf(text, false) }
 
 // declNeededNames are the needed names of a declaration. In a type declaration (a
 // record, an enum, a typedef) the names that member and typedef declarators declare are
@@ -458,7 +478,7 @@ func declNeededNames(text string) []string {
 	if !typeDeclaration(text) {
 		return neededNames(text)
 	}
-	return needed(identUsesOf(text, true))
+	return neededOf(text, true)
 }
 
 // typeDeclaration: text declares a type and nothing with an initializer or a body.
@@ -471,15 +491,17 @@ func typeDeclaration(text string) bool {
 	return false
 }
 
-// identUses maps each identifier of text to whether every use of it is `struct X *`
-// (or union). A byte scanner: regular expressions made indexing vmlinux.h ten times slower.
-func identUses(text string) map[string]bool { return identUsesOf(text, false) }
-
-// identUsesOf is identUses; with skipDeclarators, the names declarators declare — an
-// identifier after another identifier, `*`, `)` or `}` and before `;`, `,`, `:` or `[` —
-// are left out.
-func identUsesOf(text string, skipDeclarators bool) map[string]bool {
-	uses := map[string]bool{}
+// neededOf are the identifiers of text, sorted, but those used only as `struct X *` (or
+// union); with skipDeclarators, also but the names declarators declare — an identifier
+// after another identifier, `*`, `)` or `}` and before `;`, `,`, `:` or `[`. A byte
+// scanner and a sorted slice: regular expressions made indexing vmlinux.h ten times slower,
+// and a map per declaration a third.
+func neededOf(text string, skipDeclarators bool) []string {
+	type use struct {
+		id     string
+		behind bool // behind `struct`/`union`, before `*`
+	}
+	var uses []use
 	prevTag := false // the previous identifier was struct or union
 	scanIdents(text, func(start, end int) {
 		id := text[start:end]
@@ -494,15 +516,28 @@ func identUsesOf(text string, skipDeclarators bool) map[string]bool {
 		if skipDeclarators && !prevTag && declaratorName(text, start, end) {
 			return
 		}
-		isPtr := prevTag && pointerFollows(text, end)
+		uses = append(uses, use{id, prevTag && pointerFollows(text, end)})
 		prevTag = false
-		if only, seen := uses[id]; seen {
-			uses[id] = only && isPtr
-		} else {
-			uses[id] = isPtr
-		}
 	})
-	return uses
+	slices.SortFunc(uses, func(a, b use) int { return strings.Compare(a.id, b.id) })
+	var out []string
+	for i := 0; i < len(uses); {
+		j, ptrOnly := i, true
+		for ; j < len(uses) && uses[j].id == uses[i].id; j++ {
+			ptrOnly = ptrOnly && uses[j].behind
+		}
+		if !ptrOnly {
+			if out == nil {
+				out = make([]string, 0, len(uses)-i)
+			}
+			out = append(out, uses[i].id)
+		}
+		i = j
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
 }
 
 // declaratorName reports whether the identifier text[start:end] is the name a declarator
@@ -944,12 +979,19 @@ func newInterner() *interner {
 }
 
 // content returns a header's text, shared when the file on disk is the same, and its
-// stamp ("" for a file from the overlay, which is not shared).
-func (in *interner) content(path string, fsys *overlayFS) (string, string) {
+// stamp ("" for a file from the overlay, which is not shared); known, when not "", is the
+// text, which the caller has already.
+func (in *interner) content(path string, fsys *overlayFS, known string) (string, string) {
+	read := func() string {
+		if known != "" {
+			return known
+		}
+		data, _ := fsys.ReadFile(path)
+		return string(data)
+	}
 	stamp := fsys.stamp(path)
 	if stamp == "" {
-		data, _ := fsys.ReadFile(path)
-		return string(data), ""
+		return read(), ""
 	}
 	key := path + "\x00" + stamp
 	in.mu.Lock()
@@ -958,14 +1000,14 @@ func (in *interner) content(path string, fsys *overlayFS) (string, string) {
 	if ok {
 		return c, stamp
 	}
-	data, _ := fsys.ReadFile(path)
+	c = read()
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if c, ok := in.contents[key]; ok {
-		return c, stamp
+	if old, ok := in.contents[key]; ok {
+		return old, stamp
 	}
-	in.contents[key] = string(data)
-	return in.contents[key], stamp
+	in.contents[key] = c
+	return c, stamp
 }
 
 // retain forgets the texts and declarations of file versions not in live (keys
