@@ -426,7 +426,7 @@ func macroNamesIn(texts ...[]byte) map[string]bool {
 // bpftoolPreambleDecl is the index entry of a bpftool declaration not parsed by cc.
 func bpftoolPreambleDecl(path string, src string, stamp string, d bpftoolDecl, pragmas *pragmaRanges, in *interner) *ppDecl {
 	preserve := pragmas.contains(path, d.start)
-	key := ""
+	var key declKey
 	if stamp != "" {
 		key = internKey(path, stamp, d.start, d.end, preserve)
 		if old := in.decl(key); old != nil {
@@ -435,7 +435,7 @@ func bpftoolPreambleDecl(path string, src string, stamp string, d bpftoolDecl, p
 	}
 	text := src[d.start:d.end]
 	pd := &ppDecl{file: path, line: d.line, preserve: preserve, text: text, declares: d.declares, refs: d.refs}
-	if key != "" {
+	if key != (declKey{}) {
 		pd = in.share(key, pd)
 	}
 	return pd

@@ -282,8 +282,8 @@ func (c *Cache) preamble(ctx context.Context, u *unit, text string) (*preamble, 
 				// The headers alone: the body, where a half-typed or hostile edit lives,
 				// is only ever compiled pruned, after its nesting is checked.
 				pilingGarbage(func() { s.p = buildPreamble(u, text, c.intern) })
-				// The build leaves the headers' syntax trees (vmlinux.h's: ~200 MB) as
-				// garbage. Collected now, it costs the first compile ~10 ms; left to the
+				// The build leaves the headers' syntax trees as garbage (~100 MB for the
+				// profiler's). Collected now, it costs the first compile ~10 ms; left to the
 				// collector's pace, it made the next three edits' compiles ~30 ms slower
 				// each (the profiler of the selftests, edited right after opening it).
 				runtime.GC()
@@ -797,6 +797,20 @@ func pilingGarbage(build func()) {
 		gcPause.Unlock()
 	}()
 	build()
+}
+
+// SetGCPercent is debug.SetGCPercent for a process whose preamble builds pause the
+// collector (pilingGarbage): while one runs, percent is what the last to finish restores.
+// It returns the percentage in force before, as debug.SetGCPercent does.
+func SetGCPercent(percent int) int {
+	gcPause.Lock()
+	defer gcPause.Unlock()
+	if gcPause.n > 0 {
+		old := gcPause.percent
+		gcPause.percent = percent
+		return old
+	}
+	return debug.SetGCPercent(percent)
 }
 
 // gcPause counts the builds running with the collector paused: the last one to finish

@@ -195,4 +195,20 @@ func TestPilingGarbage(t *testing.T) {
 	if p := percentNow(); p != 250 {
 		t.Errorf("GOGC %d after the builds, want 250 restored", p)
 	}
+
+	// SetGCPercent during a build sets what the build restores; outside one, the pace.
+	pilingGarbage(func() {
+		if old := SetGCPercent(120); old != 250 {
+			t.Errorf("SetGCPercent during a build returned %d, want 250", old)
+		}
+		if p := percentNow(); p != -1 {
+			t.Errorf("GOGC %d after SetGCPercent during a build, want -1 (paused)", p)
+		}
+	})
+	if p := percentNow(); p != 120 {
+		t.Errorf("GOGC %d after the build, want 120 set during it", p)
+	}
+	if old := SetGCPercent(250); old != 120 || percentNow() != 250 {
+		t.Errorf("SetGCPercent outside a build returned %d and left %d, want 120 and 250", old, percentNow())
+	}
 }

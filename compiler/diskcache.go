@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -46,7 +45,7 @@ import (
 // loaded preamble shares texts and declarations with built ones as built ones do.
 
 // diskFormat is the version of the entry layout. Entries of another version are ignored.
-const diskFormat = 1
+const diskFormat = 2
 
 // diskMagic starts every entry; a file without it is not one.
 const diskMagic = "corels-preamble\n"
@@ -78,6 +77,7 @@ type diskPreamble struct {
 	Decls     []diskDecl
 	Macros    []diskMacro
 	Fallbacks []string
+	Sorted    []uint32 // the preamble's names in order (sorting them was a tenth of a load)
 	Funcs     []diskFunc
 	BTF       []byte // the local types of Funcs' relocations
 	Diags     []diskDiag
@@ -328,15 +328,16 @@ type declSpan struct {
 	sliced     bool // the text is exactly the span
 }
 
-// internKey is the interner key indexDecl gives a declaration that is plain text of a disk
-// file: its file version, span and pragma state.
-func internKey(file, stamp string, start, end int, preserve bool) string {
-	b := make([]byte, 0, len(file)+len(stamp)+32)
-	b = append(append(b, file...), 0)
-	b = append(append(b, stamp...), 0)
-	b = append(strconv.AppendInt(b, int64(start), 10), 0)
-	b = append(strconv.AppendInt(b, int64(end), 10), 0)
-	return string(strconv.AppendBool(b, preserve))
+// declKey is the interner's key of a declaration that is plain text of a disk file: its
+// file version, span and pragma state. The zero key is none.
+type declKey struct {
+	file, stamp string
+	start, end  int
+	preserve    bool
+}
+
+func internKey(file, stamp string, start, end int, preserve bool) declKey {
+	return declKey{file, stamp, start, end, preserve}
 }
 
 // spans returns, for the declarations of p the interner shares, their span in their file.
@@ -356,20 +357,14 @@ func (in *interner) spans(p *preamble) map[*ppDecl]declSpan {
 		if !mine[d] {
 			continue
 		}
-		parts := strings.Split(k, "\x00")
-		if len(parts) != 5 || parts[0] != d.file || stamps[d.file] != parts[1] {
+		if k.file != d.file || stamps[d.file] != k.stamp || k.preserve != d.preserve {
 			continue
 		}
-		start, err1 := strconv.Atoi(parts[2])
-		end, err2 := strconv.Atoi(parts[3])
-		if err1 != nil || err2 != nil || internKey(d.file, parts[1], start, end, d.preserve) != k {
+		src, ok := in.contents[d.file+"\x00"+k.stamp]
+		if !ok || k.start < 0 || k.start > k.end || k.end > len(src) {
 			continue
 		}
-		src, ok := in.contents[d.file+"\x00"+parts[1]]
-		if !ok || start < 0 || start > end || end > len(src) {
-			continue
-		}
-		out[d] = declSpan{start: start, end: end, sliced: src[start:end] == d.text}
+		out[d] = declSpan{start: k.start, end: k.end, sliced: src[k.start:k.end] == d.text}
 	}
 	return out
 }
@@ -416,6 +411,7 @@ func flatten(p *preamble, files []diskInput, spans map[*ppDecl]declSpan) (*diskP
 	for _, n := range names {
 		dp.Macros = append(dp.Macros, diskMacro{Name: str(n), IDs: strs(p.macros[n]), Define: p.defines[n]})
 	}
+	dp.Sorted = strs(p.sorted)
 	var types *btf.Builder
 	var local func(t btf.Type) (uint32, error)
 	local = func(t btf.Type) (uint32, error) {
@@ -558,6 +554,14 @@ func (dp *diskPreamble) check() error {
 			return fmt.Errorf("macro %d: name out of range", i)
 		}
 	}
+	if !inRange(dp.Sorted) {
+		return errors.New("sorted names: out of range")
+	}
+	for i := 1; i < len(dp.Sorted); i++ {
+		if dp.Strings[dp.Sorted[i-1]] >= dp.Strings[dp.Sorted[i]] {
+			return errors.New("sorted names: out of order")
+		}
+	}
 	return nil
 }
 
@@ -612,7 +616,11 @@ func (dp *diskPreamble) preamble(u *unit, text string, in *interner) (*preamble,
 		}
 		stamps = append(stamps, cur)
 	}
-	p := &preamble{text: text, files: stamps, fallbacks: dp.Fallbacks, byName: make(map[string][]int, len(dp.Decls)),
+	declared := 0
+	for _, dd := range dp.Decls {
+		declared += len(dd.Declares)
+	}
+	p := &preamble{text: text, files: stamps, fallbacks: dp.Fallbacks, byName: make(map[string][]int, declared),
 		macros: make(map[string][]string, len(dp.Macros)), defines: make(map[string]string, len(dp.Macros))}
 	strs := func(list []uint32) []string {
 		if list == nil {
@@ -628,7 +636,7 @@ func (dp *diskPreamble) preamble(u *unit, text string, in *interner) (*preamble,
 	p.decls = make([]*ppDecl, 0, len(dp.Decls))
 	for i, dd := range dp.Decls {
 		file := dp.Strings[dd.File]
-		key := ""
+		var key declKey
 		var h headerText
 		if dd.Shared {
 			var ok bool
@@ -647,7 +655,7 @@ func (dp *diskPreamble) preamble(u *unit, text string, in *interner) (*preamble,
 			}
 		}
 		var d *ppDecl
-		if key != "" {
+		if key != (declKey{}) {
 			d = in.decl(key)
 		}
 		if d == nil {
@@ -661,7 +669,7 @@ func (dp *diskPreamble) preamble(u *unit, text string, in *interner) (*preamble,
 			if d.refs == nil {
 				d.refs = []string{} // as neededNames makes it
 			}
-			if key != "" {
+			if key != (declKey{}) {
 				d = in.share(key, d)
 			}
 		}
@@ -675,15 +683,7 @@ func (dp *diskPreamble) preamble(u *unit, text string, in *interner) (*preamble,
 		p.macros[n] = strs(m.IDs)
 		p.defines[n] = m.Define
 	}
-	for n := range p.byName {
-		p.sorted = append(p.sorted, n)
-	}
-	for n := range p.macros {
-		if _, dup := p.byName[n]; !dup {
-			p.sorted = append(p.sorted, n)
-		}
-	}
-	sort.Strings(p.sorted)
+	p.sorted = strs(dp.Sorted)
 	var spec *btf.Spec
 	types := map[uint32]btf.Type{}
 	local := func(id uint32) (btf.Type, error) {

@@ -614,3 +614,37 @@ func withChecksum(data []byte) []byte {
 	binary.LittleEndian.PutUint32(out[len(diskMagic):], crc32.Checksum(rest, castagnoli))
 	return out
 }
+
+// TestDiskSortedChecked: an entry's sorted names are refused out of range or out of order
+// (the name lookups that use them search them).
+func TestDiskSortedChecked(t *testing.T) {
+	dir := t.TempDir()
+	in, _ := tinyProgram(t, dir)
+	c := NewCacheWith(CacheOptions{Dir: filepath.Join(dir, "cache")})
+	if _, err := c.Compile(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	c.Flush()
+	key := preambleKeyOf(t, in)
+	data, err := os.ReadFile(c.disk.path(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, spoil := range map[string]func(dp *diskPreamble){
+		"out of order": func(dp *diskPreamble) { dp.Sorted[0], dp.Sorted[1] = dp.Sorted[1], dp.Sorted[0] },
+		"repeated":     func(dp *diskPreamble) { dp.Sorted[1] = dp.Sorted[0] },
+		"out of range": func(dp *diskPreamble) { dp.Sorted[0] = uint32(len(dp.Strings)) },
+	} {
+		dp, err := decodeDiskEntry(data, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dp.Sorted) < 2 {
+			t.Fatalf("%d sorted names", len(dp.Sorted))
+		}
+		spoil(dp)
+		if err := dp.check(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -100,6 +101,33 @@ func TestRewriteNamedVariadics(t *testing.T) {
 		if got := string(rewriteNamedVariadics([]byte(tt.in))); got != tt.want {
 			t.Errorf("rewrite(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestNamedVariadicDefinesHeaders: on every header of testdata and of the selftests (when
+// fetched), the #defines found line by line are those the expression finds in the whole.
+func TestNamedVariadicDefinesHeaders(t *testing.T) {
+	root := goldenRoot(t)
+	n := 0
+	for _, dir := range []string{filepath.Join(root, "testdata"), filepath.Join(root, "build", "selftests", "tools")} {
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".h") {
+				return nil
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, want := namedVariadicDefines(src), namedVariadicDefine.FindAllSubmatchIndex(src, -1)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: %v, the expression on the whole text %v", path, got, want)
+			}
+			n += len(want)
+			return nil
+		})
+	}
+	if n == 0 {
+		t.Error("no header defines a named variadic macro: the test checks nothing")
 	}
 }
 

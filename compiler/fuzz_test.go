@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -587,6 +588,9 @@ func TestRewriteRegressions(t *testing.T) {
 
 // checkRewrite: same number of lines, idempotent, and only #define lines change.
 func checkRewrite(t *testing.T, src []byte) {
+	if got, want := namedVariadicDefines(src), namedVariadicDefine.FindAllSubmatchIndex(src, -1); !reflect.DeepEqual(got, want) {
+		t.Fatalf("namedVariadicDefines(%q) = %v, the expression on the whole text %v", src, got, want)
+	}
 	{
 		out := rewriteNamedVariadics(src)
 		if a, b := bytes.Count(src, []byte("\n")), bytes.Count(out, []byte("\n")); a != b {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"modernc.org/cc/v4"
 )
@@ -293,7 +294,7 @@ func indexDecl(ed *cc.ExternalDeclaration, h headerText, pragmas *pragmaRanges, 
 	text, end := declText(ed, src, pos.Offset, macros)
 	// A declaration that is plain source text is the same in every preamble that
 	// includes the same file: share it (ten open programs share one vmlinux.h).
-	key := ""
+	var key declKey
 	if end >= 0 && stamp != "" {
 		key = internKey(pos.Filename, stamp, pos.Offset, end, preserve)
 		if d := in.decl(key); d != nil {
@@ -303,7 +304,7 @@ func indexDecl(ed *cc.ExternalDeclaration, h headerText, pragmas *pragmaRanges, 
 	d := &ppDecl{file: pos.Filename, line: pos.Line, preserve: preserve, text: text}
 	d.declares = declaredNames(ed)
 	d.refs = declNeededNames(d.text)
-	if key != "" {
+	if key != (declKey{}) {
 		d = in.share(key, d)
 	}
 	return d
@@ -970,28 +971,35 @@ func (p *preamble) addDefined(res *Result) {
 // interner shares header texts and declarations between the preambles of a Cache.
 type interner struct {
 	mu       sync.Mutex
-	contents map[string]string  // path + stamp → contents
-	decls    map[string]*ppDecl // see indexPreamble
+	contents map[string]string   // path + stamp → contents
+	decls    map[declKey]*ppDecl // see indexPreamble
 }
 
 func newInterner() *interner {
-	return &interner{contents: map[string]string{}, decls: map[string]*ppDecl{}}
+	return &interner{contents: map[string]string{}, decls: map[declKey]*ppDecl{}}
 }
 
 // content returns a header's text, shared when the file on disk is the same, and its
 // stamp ("" for a file from the overlay, which is not shared); known, when not "", is the
 // text, which the caller has already.
 func (in *interner) content(path string, fsys *overlayFS, known string) (string, string) {
+	stamp := fsys.stamp(path)
+	if stamp == "" {
+		if known != "" {
+			return known, ""
+		}
+		data, _ := fsys.ReadFile(path)
+		return string(data), ""
+	}
 	read := func() string {
 		if known != "" {
 			return known
 		}
+		// Not a copy: a disk file's contents are never written after they are read
+		// (the overlay caches and serves them as they are), and vmlinux.h's 2.8 MB
+		// copied were a tenth of a second start's loading.
 		data, _ := fsys.ReadFile(path)
-		return string(data)
-	}
-	stamp := fsys.stamp(path)
-	if stamp == "" {
-		return read(), ""
+		return unsafe.String(unsafe.SliceData(data), len(data))
 	}
 	key := path + "\x00" + stamp
 	in.mu.Lock()
@@ -1021,22 +1029,19 @@ func (in *interner) retain(live map[string]bool) {
 		}
 	}
 	for k := range in.decls {
-		// A declaration's key starts with its file's path and stamp.
-		path, rest, _ := strings.Cut(k, "\x00")
-		stamp, _, _ := strings.Cut(rest, "\x00")
-		if !live[path+"\x00"+stamp] {
+		if !live[k.file+"\x00"+k.stamp] {
 			delete(in.decls, k)
 		}
 	}
 }
 
-func (in *interner) decl(key string) *ppDecl {
+func (in *interner) decl(key declKey) *ppDecl {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.decls[key]
 }
 
-func (in *interner) share(key string, d *ppDecl) *ppDecl {
+func (in *interner) share(key declKey, d *ppDecl) *ppDecl {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if old, ok := in.decls[key]; ok {

@@ -263,6 +263,9 @@ func (s *Server) run(f *file, gen uint64) {
 	s.log.Debug("analysed", "file", doc.path, "version", doc.version, "took", r.took,
 		"relocations", len(r.compile.Relocations), "findings", len(r.findings()))
 	s.publish(f, r)
+	if s.started != nil {
+		s.started()
+	}
 	if !sameLenses(prev, r) {
 		s.refreshLenses()
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,4 +153,28 @@ func localOffset(hover string) string {
 		return m[1]
 	}
 	return ""
+}
+
+// TestStartedOnce: Options.Started is called once, when the first analysis is done, not
+// before it and not again for later analyses or files.
+func TestStartedOnce(t *testing.T) {
+	var calls atomic.Int32
+	e := newEnv(t, envOptions{server: Options{Started: func() { calls.Add(1) }}})
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("Started called %d times before any file was opened", n)
+	}
+	text := readTestdata(t, "seed.bpf.c")
+	u := e.open(testdata(t, "seed.bpf.c"), text)
+	e.waitDiagnostics(0, u, 1)
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("Started called %d times after the first analysis, want 1", n)
+	}
+	from := e.mark()
+	e.edit(u, 2, protocol.Range{Start: pos(0, 0), End: pos(0, 0)}, "\n")
+	e.waitDiagnostics(from, u, 2)
+	other := e.open(filepath.Join(t.TempDir(), "other.bpf.c"), text)
+	e.waitDiagnostics(from, other, 1)
+	if n := calls.Load(); n != 1 {
+		t.Errorf("Started called %d times after more analyses, want 1", n)
+	}
 }

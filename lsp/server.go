@@ -72,6 +72,9 @@ type Options struct {
 	// AnalysisBudget is how long an edit's analysis may run before the file is answered
 	// with partial results (see analyze.go); 0: 5s, <0: no budget.
 	AnalysisBudget time.Duration
+	// Started, when set, is called once, when the first analysis of a file is done: the
+	// end of the server's start (corels serve tunes the collector for it).
+	Started func()
 }
 
 // Server is one client's language server. Create it with NewServer and run it with Serve;
@@ -85,6 +88,7 @@ type Server struct {
 	front    FrontEnd
 	kcache   *btf.Cache
 	sem      chan struct{}
+	started  func() // Options.Started, called at most once
 
 	ctx    context.Context // server lifetime; cancelled at exit
 	cancel context.CancelFunc
@@ -126,6 +130,9 @@ func NewServer(opts Options) *Server {
 		shown:    map[string]bool{},
 		closed:   map[string]*result{},
 		exit:     make(chan struct{}),
+	}
+	if opts.Started != nil {
+		s.started = sync.OnceFunc(opts.Started)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
