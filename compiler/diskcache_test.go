@@ -556,19 +556,7 @@ func TestDiskCacheFiles(t *testing.T) {
 // usable preamble. The checksum would stop nearly every mutation before the decoder, so
 // each input is also tried with its checksum fixed.
 func FuzzDiskCache(f *testing.F) {
-	dir := f.TempDir()
-	in, _ := tinyProgram(f, dir)
-	cacheDir := filepath.Join(dir, "cache")
-	c := NewCacheWith(CacheOptions{Dir: cacheDir})
-	if _, err := c.Compile(context.Background(), in); err != nil {
-		f.Fatal(err)
-	}
-	c.Flush()
-	key := preambleKeyOf(f, in)
-	good, err := os.ReadFile(c.disk.path(key))
-	if err != nil {
-		f.Fatal(err)
-	}
+	good, key, in := storedEntry(f)
 	f.Add(good)
 	f.Add(good[:len(good)/2])
 	f.Add([]byte(diskMagic))
@@ -618,18 +606,7 @@ func withChecksum(data []byte) []byte {
 // TestDiskSortedChecked: an entry's sorted names are refused out of range or out of order
 // (the name lookups that use them search them).
 func TestDiskSortedChecked(t *testing.T) {
-	dir := t.TempDir()
-	in, _ := tinyProgram(t, dir)
-	c := NewCacheWith(CacheOptions{Dir: filepath.Join(dir, "cache")})
-	if _, err := c.Compile(context.Background(), in); err != nil {
-		t.Fatal(err)
-	}
-	c.Flush()
-	key := preambleKeyOf(t, in)
-	data, err := os.ReadFile(c.disk.path(key))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, key, _ := storedEntry(t)
 	for name, spoil := range map[string]func(dp *diskPreamble){
 		"out of order": func(dp *diskPreamble) { dp.Sorted[0], dp.Sorted[1] = dp.Sorted[1], dp.Sorted[0] },
 		"repeated":     func(dp *diskPreamble) { dp.Sorted[1] = dp.Sorted[0] },
@@ -647,4 +624,23 @@ func TestDiskSortedChecked(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// storedEntry compiles a tiny program with a disk cache and returns the entry stored for
+// its preamble, the entry's key and the program.
+func storedEntry(t testing.TB) (data []byte, key string, in Input) {
+	t.Helper()
+	dir := t.TempDir()
+	in, _ = tinyProgram(t, dir)
+	c := NewCacheWith(CacheOptions{Dir: filepath.Join(dir, "cache")})
+	if _, err := c.Compile(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	c.Flush()
+	key = preambleKeyOf(t, in)
+	data, err := os.ReadFile(c.disk.path(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, key, in
 }
