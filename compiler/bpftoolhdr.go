@@ -428,7 +428,7 @@ func bpftoolPreambleDecl(path string, src string, stamp string, d bpftoolDecl, p
 	preserve := pragmas.contains(path, d.start)
 	var key declKey
 	if stamp != "" {
-		key = internKey(path, stamp, d.start, d.end, preserve)
+		key = declKey{path, stamp, d.start, d.end, preserve}
 		if old := in.decl(key); old != nil {
 			return old
 		}

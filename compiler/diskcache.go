@@ -336,10 +336,6 @@ type declKey struct {
 	preserve    bool
 }
 
-func internKey(file, stamp string, start, end int, preserve bool) declKey {
-	return declKey{file, stamp, start, end, preserve}
-}
-
 // spans returns, for the declarations of p the interner shares, their span in their file.
 func (in *interner) spans(p *preamble) map[*ppDecl]declSpan {
 	mine := make(map[*ppDecl]bool, len(p.decls))
@@ -651,7 +647,7 @@ func (dp *diskPreamble) preamble(u *unit, text string, in *interner) (*preamble,
 				texts[file] = h
 			}
 			if h.stamp != "" {
-				key = internKey(file, h.stamp, dd.Start, dd.End, dd.Preserve)
+				key = declKey{file, h.stamp, dd.Start, dd.End, dd.Preserve}
 			}
 		}
 		var d *ppDecl

@@ -296,7 +296,7 @@ func indexDecl(ed *cc.ExternalDeclaration, h headerText, pragmas *pragmaRanges, 
 	// includes the same file: share it (ten open programs share one vmlinux.h).
 	var key declKey
 	if end >= 0 && stamp != "" {
-		key = internKey(pos.Filename, stamp, pos.Offset, end, preserve)
+		key = declKey{pos.Filename, stamp, pos.Offset, end, preserve}
 		if d := in.decl(key); d != nil {
 			return d
 		}
