@@ -221,41 +221,84 @@ typedef int a_t; typedef int b_t;
 		t.Fatalf("scan: ok %v, %d declarations, %d directives", ok, len(h.decls), len(h.directives))
 	}
 	for _, keep := range [][]bool{{true, true, true, true}, {true, false, false, true}, {false, true, true, false}, {false, false, false, false}} {
-		served, m := compactKept([]byte(src), h, keep)
-		cfg, err := newConfig(&Flags{}, newOverlayFS(nil), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast, err := cc.Translate(cfg, append(baseSources(cfg), cc.Source{Name: "v.h", Value: served}))
-		if err != nil {
-			t.Fatalf("keep %v: %v\n%s", keep, err, served)
-		}
-		var got []string
-		for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {
-			pos := l.ExternalDeclaration.Position()
-			if pos.Filename != "v.h" {
-				continue
-			}
-			off := m.file(pos.Offset)
-			lineStart := strings.LastIndexByte(src[:max(off, 0)], '\n') + 1
-			got = append(got, fmt.Sprintf("%d:%d@%d", pos.Line, pos.Column, off))
-			if off < 0 || strings.Count(src[:off], "\n")+1 != pos.Line || off-lineStart+1 != pos.Column {
-				t.Errorf("keep %v: a declaration at %d:%d is at offset %d of the file\n%s", keep, pos.Line, pos.Column, off, served)
-			}
-		}
-		var want []string
-		for i, d := range h.decls {
-			if keep[i] {
-				want = append(want, fmt.Sprintf("%d:%d@%d", d.line, d.start-strings.LastIndexByte(src[:d.start], '\n'), d.start))
-			}
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("keep %v: declarations at %v, want %v\n%s", keep, got, want, served)
+		if !checkCompacted(t, src, h, keep) {
+			t.Fatalf("keep %v: cc refused the copy", keep)
 		}
 	}
 	if m := (offsetMap{{at: 10, from: 100, n: 5}, {at: 20, from: 300, n: 1}}); m.file(9) != -1 || m.file(10) != 100 || m.file(14) != 104 || m.file(15) != -1 || m.file(20) != 300 || m.file(21) != -1 {
 		t.Errorf("offsetMap.file: %d %d %d %d %d %d", m.file(9), m.file(10), m.file(14), m.file(15), m.file(20), m.file(21))
 	}
+}
+
+// checkCompacted translates the copy of src that keeps the declarations keep says, and
+// checks that each declaration cc finds maps back to the offset of src at its line and
+// column, and, when each starts where the scan found one (bpftoolHeaders.matches), that
+// they are the ones kept. It reports false when cc refuses the copy (a declaration kept
+// may need one that is not).
+func checkCompacted(t *testing.T, src string, h *bpftoolHeader, keep []bool) bool {
+	t.Helper()
+	served, m := compactKept([]byte(src), h, keep)
+	cfg, err := newConfig(&Flags{}, newOverlayFS(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast, err := cc.Translate(cfg, append(baseSources(cfg), cc.Source{Name: "v.h", Value: served}))
+	if err != nil {
+		return false
+	}
+	starts := map[int]bool{}
+	for _, d := range h.decls {
+		starts[d.start] = true
+	}
+	var got []string
+	matches := true
+	for l := ast.TranslationUnit; l != nil; l = l.TranslationUnit {
+		pos := l.ExternalDeclaration.Position()
+		if pos.Filename != "v.h" {
+			continue
+		}
+		off := m.file(pos.Offset)
+		got = append(got, fmt.Sprintf("%d:%d@%d", pos.Line, pos.Column, off))
+		if off < 0 {
+			t.Errorf("keep %v: a declaration at %d:%d is at no offset of the file\n%s", keep, pos.Line, pos.Column, served)
+			continue
+		}
+		if line, col := strings.Count(src[:off], "\n")+1, off-strings.LastIndexByte(src[:off], '\n'); line != pos.Line || col != pos.Column {
+			t.Errorf("keep %v: a declaration at %d:%d maps to %d:%d of the file\n%s", keep, pos.Line, pos.Column, line, col, served)
+		}
+		matches = matches && starts[off]
+	}
+	if !matches {
+		return true // the preamble build parses such a header whole
+	}
+	var want []string
+	for i, d := range h.decls {
+		if keep[i] {
+			want = append(want, fmt.Sprintf("%d:%d@%d", d.line, d.start-strings.LastIndexByte(src[:d.start], '\n'), d.start))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("keep %v: declarations at %v, want %v\n%s", keep, got, want, served)
+	}
+	return true
+}
+
+// FuzzCompactKept: for any header the scan takes and any declarations kept, the copy cc is
+// given puts each declaration at its place in the file.
+func FuzzCompactKept(f *testing.F) {
+	f.Add(bpftoolGuard+"\ntypedef int a_t; typedef int b_t;\n\n/* c\n */ struct s {\n\tint x;\n};\n\n  struct t {\n\tint y;\n};\n#endif\n", uint64(0b1011))
+	f.Add(bpftoolGuard+"#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\nenum e {\n\tA = 1,\n};\r\nunion u { int a; };\n#pragma clang attribute pop\n#endif\n", uint64(0b10))
+	f.Fuzz(func(t *testing.T, src string, mask uint64) {
+		h, ok := scanBpftoolHeader([]byte(src))
+		if !ok || len(src) > 4096 {
+			return
+		}
+		keep := make([]bool, len(h.decls))
+		for i := range keep {
+			keep[i] = mask>>(i%64)&1 == 1
+		}
+		checkCompacted(t, src, h, keep)
+	})
 }
 
 func TestBpftoolStub(t *testing.T) {
