@@ -336,10 +336,10 @@ type bpftoolHeaders map[string]*bpftoolHeader
 // pruneBpftoolHeaders returns, for each bpftool header, the copy cc is given: the
 // declarations reached from names (closed over what declarations need), and those that
 // name a macro, with the header's directives; it sets each header's served map.
-func pruneBpftoolHeaders(hdrs bpftoolHeaders, texts map[string][]byte, names map[string]bool) map[string][]byte {
+func pruneBpftoolHeaders(hdrs bpftoolHeaders, names map[string]bool) map[string][]byte {
 	out := map[string][]byte{}
 	for path, h := range hdrs {
-		src, decls := texts[path], h.decls
+		decls := h.decls
 		byName := map[string][]int{}
 		for i, d := range decls {
 			for _, n := range d.declares {
@@ -374,7 +374,7 @@ func pruneBpftoolHeaders(hdrs bpftoolHeaders, texts map[string][]byte, names map
 				}
 			}
 		}
-		out[path], h.served = compactKept(src, h, keep)
+		out[path], h.served = compactKept(h, keep)
 	}
 	return out
 }
@@ -459,7 +459,6 @@ func (o *overlayFS) pruneBpftool(flags *Flags, sources []cc.Source) (hdrs bpftoo
 		return nil
 	}
 	type scan struct {
-		data []byte
 		h    *bpftoolHeader
 		ok   bool
 		done chan struct{}
@@ -472,7 +471,7 @@ func (o *overlayFS) pruneBpftool(flags *Flags, sources []cc.Source) (hdrs bpftoo
 			return data
 		}
 		// Scanned on the other core while the preprocessor reads the other headers.
-		sc := &scan{data: data, done: make(chan struct{})}
+		sc := &scan{done: make(chan struct{})}
 		scans[name] = sc
 		go func() {
 			defer close(sc.done)
@@ -498,18 +497,17 @@ func (o *overlayFS) pruneBpftool(flags *Flags, sources []cc.Source) (hdrs bpftoo
 	}
 	macros := macroNamesIn(others...)
 	hdrs = bpftoolHeaders{}
-	originals := map[string][]byte{}
 	for name, sc := range scans {
 		<-sc.done
 		if sc.ok {
 			indexBpftoolDecls(sc.h, macros)
-			hdrs[name], originals[name] = sc.h, sc.data
+			hdrs[name] = sc.h
 		}
 	}
 	if len(hdrs) == 0 {
 		return nil
 	}
-	o.served = pruneBpftoolHeaders(hdrs, originals, namesUsed(out.String()))
+	o.served = pruneBpftoolHeaders(hdrs, namesUsed(out.String()))
 	return hdrs
 }
 
@@ -527,11 +525,7 @@ func indexBpftoolDecls(h *bpftoolHeader, macros map[string]bool) {
 				d := &h.decls[i]
 				t := text[d.start:d.end]
 				d.refs = declNeededNames(t)
-				scanIdents(t, func(s, e int) {
-					if macros[t[s:e]] {
-						d.namesMacro = true
-					}
-				})
+				d.namesMacro = namesMacro(t, macros)
 			}
 		})
 	}
@@ -558,16 +552,17 @@ func (h bpftoolHeaders) matches(ast *cc.AST) bool {
 }
 
 // compactKept is the copy of a bpftool header cc is given: its directives and the
-// declarations kept, each where it stands in src as cc sees it (a newline, a #line
-// directive and spaces put each at its line and column), and
-// the map from the copy's offsets back to src's. cc pays for every byte it reads, blank or
-// not: a vmlinux.h blanked in place cost the profiler's cold start 115 ms more.
-func compactKept(src []byte, h *bpftoolHeader, keep []bool) ([]byte, offsetMap) {
+// declarations kept, each where it stands in the header as cc sees it (a newline, a
+// #line directive and spaces put each at its line and column), and the map from the
+// copy's offsets back to the header's. cc pays for every byte it reads, blank or not: a
+// vmlinux.h blanked in place cost the profiler's cold start 115 ms more.
+func compactKept(h *bpftoolHeader, keep []bool) ([]byte, offsetMap) {
+	src := h.text
 	var b bytes.Buffer
 	var m offsetMap
 	line, col := 1, 0 // where the copy's next byte is, as a position of src
 	put := func(start, end, atLine int) {
-		atCol := start - (bytes.LastIndexByte(src[:start], '\n') + 1)
+		atCol := start - (strings.LastIndexByte(src[:start], '\n') + 1)
 		if line != atLine || col > atCol {
 			if col != 0 {
 				b.WriteByte('\n')
@@ -583,9 +578,9 @@ func compactKept(src []byte, h *bpftoolHeader, keep []bool) ([]byte, offsetMap) 
 		}
 		m = append(m, offsetSpan{at: b.Len(), from: start, n: end - start})
 		piece := src[start:end]
-		b.Write(piece)
-		if k := bytes.LastIndexByte(piece, '\n'); k >= 0 {
-			line, col = atLine+bytes.Count(piece, []byte("\n")), len(piece)-k-1
+		b.WriteString(piece)
+		if k := strings.LastIndexByte(piece, '\n'); k >= 0 {
+			line, col = atLine+strings.Count(piece, "\n"), len(piece)-k-1
 		} else {
 			line, col = atLine, atCol+len(piece)
 		}

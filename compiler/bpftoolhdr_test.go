@@ -237,7 +237,7 @@ typedef int a_t; typedef int b_t;
 // may need one that is not).
 func checkCompacted(t *testing.T, src string, h *bpftoolHeader, keep []bool) bool {
 	t.Helper()
-	served, m := compactKept([]byte(src), h, keep)
+	served, m := compactKept(h, keep)
 	cfg, err := newConfig(&Flags{}, newOverlayFS(nil), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -365,7 +365,7 @@ func declText(ed *cc.ExternalDeclaration, src string, start int, macros map[stri
 }
 
 // namesMacro reports whether an identifier of text is one of macros.
-func namesMacro(text string, macros map[string]*cc.Macro) bool {
+func namesMacro[V any](text string, macros map[string]V) bool {
 	found := false
 	scanIdents(text, func(s, e int) {
 		if _, ok := macros[text[s:e]]; ok {
@@ -985,21 +985,11 @@ func newInterner() *interner {
 func (in *interner) content(path string, fsys *overlayFS, known string) (string, string) {
 	stamp := fsys.stamp(path)
 	if stamp == "" {
-		if known != "" {
-			return known, ""
+		if known == "" {
+			data, _ := fsys.ReadFile(path)
+			known = string(data)
 		}
-		data, _ := fsys.ReadFile(path)
-		return string(data), ""
-	}
-	read := func() string {
-		if known != "" {
-			return known
-		}
-		// Not a copy: a disk file's contents are never written after they are read
-		// (the overlay caches and serves them as they are), and vmlinux.h's 2.8 MB
-		// copied were a tenth of a second start's loading.
-		data, _ := fsys.ReadFile(path)
-		return unsafe.String(unsafe.SliceData(data), len(data))
+		return known, ""
 	}
 	key := path + "\x00" + stamp
 	in.mu.Lock()
@@ -1008,7 +998,14 @@ func (in *interner) content(path string, fsys *overlayFS, known string) (string,
 	if ok {
 		return c, stamp
 	}
-	c = read()
+	c = known
+	if c == "" {
+		// Not a copy: a disk file's contents are never written after they are read
+		// (the overlay caches and serves them as they are), and vmlinux.h's 2.8 MB
+		// copied were a tenth of a second start's loading.
+		data, _ := fsys.ReadFile(path)
+		c = unsafe.String(unsafe.SliceData(data), len(data))
+	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if old, ok := in.contents[key]; ok {
